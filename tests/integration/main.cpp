@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: Apache-2.0
-#define BOOST_TEST_MODULE mxpulse integration tests
-#include <boost/test/unit_test.hpp>
