@@ -100,6 +100,8 @@ class ConfigParser {
     parseDns(top.node("dns"), config.dns);
     parseConnections(top.node("connections"), config);
     parseInventories(top.node("inventories"), config);
+    // Before the jobs: a job's `alerts:` overrides the global policy.
+    parseAlertsConfig(top.node("alerts"), config.alerts, errors_, options_.resolveSecrets);
     parseJobs(top.node("jobs"), config);
     top.finish();
     if (!errors_.empty()) return std::nullopt;
@@ -298,6 +300,7 @@ class ConfigParser {
     for (const auto& kv : config.inventories) env.inventories[kv.first] = kv.second.kind;
     env.resolvers = config.dns.resolvers;
     env.resolveSecrets = options_.resolveSecrets;
+    env.stateDb = config.agent.stateDb;
     std::map<std::string, int> names;
     for (size_t i = 0; i < node.size(); ++i) {
       std::string path = indexPath("jobs", i);
@@ -338,6 +341,7 @@ class ConfigParser {
       if (every && job.timeout >= *every && !r.has("timeout"))
         job.timeout = *every / 2;  // the default must not exceed a short interval
       if (job.timeout.count() <= 0) errors_.add(r.node("timeout"), path + ".timeout", "must be > 0");
+      job.alerts = parseJobAlerts(r.node("alerts"), path + ".alerts", config.alerts.policy, errors_);
       YAML::Node params = r.node("params");
       if (kind) {
         job.kind = *kind;

@@ -35,10 +35,21 @@ struct CheckResult {
       : check(std::move(c)), target(std::move(t)), status(s), summary(std::move(sum)) {}
 };
 
+/// One parameterised SQL statement (`?` placeholders, values bound as text;
+/// an INTEGER column converts them) that the store runs in the transaction
+/// that records the run. Jobs never write SQLite themselves; a stateful job
+/// returns its changes this way. The store allows only INSERT/UPDATE/DELETE
+/// on tables named `<kind>_*` (agent/store/state_writes.hpp).
+struct StateWrite {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
 /// Everything one run of a job produced.
 struct JobOutput {
   std::vector<CheckResult> results;
   std::vector<Sample> samples;  ///< the framework adds the `job` label
+  std::vector<StateWrite> stateWrites;  ///< applied only for a completed run
 };
 
 /// What a job may ask of the framework during run(). Implemented by the
@@ -75,6 +86,7 @@ struct JobBuildEnv {
   std::map<std::string, InventoryKind> inventories;  ///< declared inventories
   std::vector<std::string> resolvers;                ///< global DNS resolvers host:port
   bool resolveSecrets = true;  ///< false while only validating shape
+  std::string stateDb;         ///< agent.state_db, for jobs that read their own state
 };
 
 /// Parses `params` (report errors through it, call finish()) and returns the

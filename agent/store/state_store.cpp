@@ -5,7 +5,9 @@
 #include <map>
 
 #include "agent/output/prom_text.hpp"
+#include "agent/store/alert_store.hpp"
 #include "agent/store/migrations.hpp"
+#include "agent/store/state_writes.hpp"
 
 namespace mxpulse {
 
@@ -49,7 +51,8 @@ bool openStateReadOnly(SqliteDb& db, const std::string& path, std::string& error
   return db.open(path, SqliteDb::Mode::ReadOnly, error);
 }
 
-bool StateStore::recordRun(const RunRecord& run, std::string& error) {
+bool StateStore::recordRun(const RunRecord& run, std::string& error,
+                           const AlertSettings* alerts) {
   SqliteTransaction tx(db_);
   if (!tx.begin(error)) return false;
   std::string detail;
@@ -105,6 +108,8 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error) {
   }
 
   bool success = run.outcome == RunOutcome::Completed;
+  // The job's own state (e.g. warmup progress) commits with its results.
+  if (success) applyJobStateWrites(db_, run.job, run.kind, run.output.stateWrites);
   SqliteStmt js = db_.prepare(
       "INSERT INTO job_status (job, kind, last_run_at, last_duration_ms, last_success, "
       "last_status, runs_total, failures_total) VALUES (?1,?2,?3,?4,?5,?6,1,?7) "
@@ -140,6 +145,8 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error) {
       if (!add.run()) return fail("insert sample");
     }
   }
+  // Alerts commit with the results they follow from, or not at all.
+  if (alerts && !recordAlerts(db_, run, *alerts, detail)) return fail("record alerts");
   return tx.commit(error);
 }
 
@@ -178,6 +185,24 @@ bool StateStore::prune(std::int64_t olderThan, std::string& error) {
     error = db_.explain(db_.lastErrorCode(), db_.lastError());
     return false;
   }
+  // Delivered and silenced messages and old alert events go with the
+  // history; failed messages stay until someone looks at them.
+  SqliteStmt events = db_.prepare("DELETE FROM alert_events WHERE created_at < ?1", detail);
+  SqliteStmt outbox = db_.prepare(
+      "DELETE FROM outbox WHERE state IN ('sent', 'silenced') AND created_at < ?1", detail);
+  SqliteStmt silences = db_.prepare(
+      "DELETE FROM silences WHERE coalesce(removed_at, expires_at) < ?1", detail);
+  for (SqliteStmt* p : {&events, &outbox, &silences}) {
+    if (!*p) {
+      error = detail;
+      return false;
+    }
+    p->bind(1, olderThan);
+    if (!p->run()) {
+      error = db_.explain(db_.lastErrorCode(), db_.lastError());
+      return false;
+    }
+  }
   return true;
 }
 
@@ -193,7 +218,8 @@ bool StateStore::forgetJobsExcept(const std::set<std::string>& jobs, std::string
   return db_.exec("DELETE FROM latest WHERE job NOT IN (" + list +
                       ");"
                       "DELETE FROM job_status WHERE job NOT IN (" +
-                      list + "); DELETE FROM job_samples WHERE job NOT IN (" + list + ");",
+                      list + "); DELETE FROM job_samples WHERE job NOT IN (" + list +
+                      "); DELETE FROM alert_state WHERE job NOT IN (" + list + ");",
                   error);
 }
 
