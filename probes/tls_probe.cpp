@@ -254,6 +254,8 @@ TlsProbeResult TlsProber::probe(const TlsTarget& target, Deadline deadline) cons
     if (!retry) {
       std::string why = opensslError();
       if (why.empty()) why = "connection closed during the handshake";
+      if (why.find("wrong version number") != std::string::npos)
+        why += " (the server did not answer in TLS: does this port speak STARTTLS?)";
       return finish(TlsProbeError::Handshake, "handshake", "TLS handshake failed: " + why);
     }
   }
