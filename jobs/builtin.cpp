@@ -8,12 +8,14 @@
 #include "agent/adhoc.hpp"
 #include "agent/job.hpp"
 #include "jobs/host.hpp"
+#include "jobs/warmup.hpp"
 #include "jobs/tls_expiry.hpp"
 
 namespace mxpulse {
 
 void registerBuiltinJobs(JobRegistry& registry) {
   registry.add(jobs::hostKind());
+  registry.add(jobs::warmupKind());
   registry.add(jobs::tlsExpiryKind());
 }
 

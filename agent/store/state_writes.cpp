@@ -70,8 +70,8 @@ bool applyStateWrites(SqliteDb& db, const std::string& kind, const std::vector<S
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(h, w.sql.c_str(), static_cast<int>(w.sql.size()), &stmt, &tail);
-    std::string where = "state write " + std::to_string(i + 1) + " of " +
-                        std::to_string(writes.size()) + ": ";
+    std::string where =
+        "state write " + std::to_string(i + 1) + " of " + std::to_string(writes.size()) + ": ";
     if (rc != SQLITE_OK || !stmt) {
       error = where + (grant.denied.empty() ? sqlite3_errmsg(h) : "not allowed: " + grant.denied);
       ok = false;
