@@ -23,6 +23,7 @@
 #include "agent/scheduler.hpp"
 #include "agent/systemd_notify.hpp"
 #include "agent/yaml_reader.hpp"
+#include "jobs/warmup_cli.hpp"
 
 #ifndef MXPULSE_VERSION
 #define MXPULSE_VERSION "0.0.0-dev"
@@ -476,6 +477,9 @@ Commands:
   inventory            print what each job will check (runs inventory queries)
   check NAME ARGS...   run one ad hoc check without a config; `check --help`
                        lists them
+  ip list | history IP | set IP STATE --reason TEXT | plan [JOB...]
+                       sending-IP lifecycle of the warmup job: show it, move an
+                       IP by hand, dry-run the job; `ip --help` for details
   version              print the version
 
 Options:
@@ -553,6 +557,7 @@ int runCommandLine(const std::vector<std::string>& argv) {
   if (opts.command == "check-config") return cmdCheckConfig(opts, registry);
   if (opts.command == "status") return cmdStatus(opts, registry);
   if (opts.command == "inventory") return cmdInventory(opts, registry);
+  if (opts.command == "ip") return jobs::ipCommand(opts.config, opts.args, opts.json);
   if (opts.command == "check") {
     AdHocRegistry adhoc;
     registerBuiltinAdHocChecks(adhoc);
