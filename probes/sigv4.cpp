@@ -40,22 +40,6 @@ std::string canonicalValue(const std::string& v) {
 
 }  // namespace
 
-std::string awsUriEncode(std::string_view s, bool encodeSlash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (c == '/' && !encodeSlash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string awsCanonicalPath(const std::string& path, bool normalize) {
   if (!normalize) return path.empty() ? "/" : awsUriEncode(path, false);
   // RFC 3986 remove_dot_segments, plus dropping empty segments ("//").

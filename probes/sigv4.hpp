@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "probes/bounded_http.hpp"
+
 namespace mxpulse::probes {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -56,7 +58,9 @@ SigV4Signed signV4(const SigV4Request& request, const AwsCredentials& credential
 
 /// Percent-encoding per SigV4: unreserved A-Z a-z 0-9 - _ . ~ stay, every
 /// other byte becomes %XX (uppercase); '/' stays when !encodeSlash.
-std::string awsUriEncode(std::string_view s, bool encodeSlash);
+inline std::string awsUriEncode(std::string_view s, bool encodeSlash) {
+  return percentEncode(s, !encodeSlash);
+}
 /// The encoded, normalised path as it must be sent on the request line.
 std::string awsCanonicalPath(const std::string& path, bool normalize);
 /// "YYYYMMDDTHHMMSSZ" for a Unix time.
