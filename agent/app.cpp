@@ -17,13 +17,18 @@
 #include "agent/config.hpp"
 #include "agent/inventory.hpp"
 #include "agent/log.hpp"
+#include "agent/output/alert_rules.hpp"
+#include "agent/output/alert_setup.hpp"
 #include "agent/output/result_sink.hpp"
+#include "agent/output/telegram_notifier.hpp"
 #include "agent/report.hpp"
 #include "agent/runner.hpp"
 #include "agent/scheduler.hpp"
+#include "agent/store/alert_store.hpp"
 #include "agent/systemd_notify.hpp"
 #include "agent/yaml_reader.hpp"
 #include "jobs/warmup_cli.hpp"
+#include "probes/telegram.hpp"
 
 #ifndef MXPULSE_VERSION
 #define MXPULSE_VERSION "0.0.0-dev"
@@ -96,8 +101,11 @@ ResultSink::Settings sinkSettings(const AgentConfig& config) {
   ResultSink::Settings s;
   s.textfile = config.agent.textfile;
   for (const auto& j : config.jobs) s.jobs.insert(j.name);
+  for (const auto& r : config.alerts.rules) s.jobs.insert(ruleJobName(r.name));
   s.retentionSeconds =
       std::chrono::duration_cast<std::chrono::seconds>(config.agent.historyRetention).count();
+  s.alerts = makeAlertSettings(config);
+  s.rules = config.alerts.rules;
   return s;
 }
 
@@ -132,14 +140,47 @@ int cmdCheckConfig(const GlobalOptions& opts, const JobRegistry& registry) {
   std::vector<std::string> problems = checkWritablePaths(*r.config);
   InventoryService inventories(*r.config);
   for (auto& p : inventories.checkQueries(online)) problems.push_back(p);
+  for (auto& p : checkRules(r.config->alerts.rules)) problems.push_back(p);
   for (const auto& p : problems) std::cerr << opts.config << ": " << p << "\n";
   if (!problems.empty()) {
     std::cerr << problems.size() << " error(s) in " << opts.config << "\n";
     return kExitConfig;
   }
   std::cout << opts.config << ": OK (" << r.config->jobs.size() << " jobs, "
-            << r.config->inventories.size() << " inventories)\n";
+            << r.config->inventories.size() << " inventories, " << r.config->alerts.rules.size()
+            << " alert rules, "
+            << (r.config->alerts.telegram.enabled
+                    ? std::to_string(r.config->alerts.telegram.chats.size()) + " Telegram chats"
+                    : std::string("no Telegram"))
+            << ")\n";
   return 0;
+}
+
+/// Firing alerts and the outbox, for `mxpulse status`.
+void printAlertStatus(SqliteDb& db) {
+  std::string error;
+  auto firing = readFiringAlerts(db, error);
+  auto figures = readAlertFigures(db, error);
+  if (!error.empty()) {
+    std::cout << "alerts: cannot read (" << error << ")\n";
+    return;
+  }
+  std::cout << "alerts: "
+            << (firing.empty() ? "none firing" : std::to_string(firing.size()) + " firing") << "\n";
+  for (const auto& a : firing)
+    std::cout << "  " << (a.flapping ? "FLAPPING " : "") << statusName(a.severity) << " " << a.job
+              << " " << a.check << (a.target.empty() ? "" : " " + a.target) << " since "
+              << isoTime(a.since) << ": " << a.summary << "\n";
+  std::cout << "outbox: " << figures.outboxDepth["pending"] << " pending, "
+            << figures.outboxDepth["sending"] << " sending, " << figures.outboxDepth["failed"]
+            << " failed; " << figures.sends << " sent, " << figures.sendErrors
+            << " send errors in total\n";
+  for (const char* state : {"pending", "failed"})
+    for (const auto& m : readOutbox(db, state, 20, error))
+      std::cout << "  " << state << " #" << m.id << " chat " << m.chatId << " " << m.alerts
+                << " alert(s) from " << (m.job.empty() ? "-" : m.job) << ", created "
+                << isoTime(m.createdAt) << ", " << m.attempts << " attempt(s)"
+                << (m.lastError.empty() ? "" : ", last error: " + m.lastError) << "\n";
 }
 
 int cmdStatus(const GlobalOptions& opts, const JobRegistry& registry) {
@@ -164,6 +205,7 @@ int cmdStatus(const GlobalOptions& opts, const JobRegistry& registry) {
   auto jobs = readJobStatuses(db, error);
   std::map<std::string, std::string> kinds;
   for (const auto& j : config->jobs) kinds[j.name] = j.kind;
+  for (const auto& r : config->alerts.rules) kinds[ruleJobName(r.name)] = "rule";
   std::vector<ReportLine> lines;
   for (const auto& r : latest) {
     if (!kinds.count(r.job)) continue;
@@ -195,6 +237,7 @@ int cmdStatus(const GlobalOptions& opts, const JobRegistry& registry) {
     }
   }
   printLines(lines, opts.json);
+  if (!opts.json) printAlertStatus(db);
   return 0;
 }
 
@@ -254,17 +297,36 @@ int cmdOnce(const GlobalOptions& opts, const JobRegistry& registry) {
   std::atomic<bool> stopping{false};
   auto records = runJobsOnce(jobs, config->agent.workers, inventories, stopping);
   AgentGauges gauges{MXPULSE_VERSION, true, unixNow(), 0};
-  ResultSink sink(store, sinkSettings(*config), gauges);
+  ResultSink::Settings settings = sinkSettings(*config);
+  ResultSink sink(store, settings, gauges);
   std::vector<ReportLine> lines;
   bool stored = true;
   for (auto& rec : records) {
     for (auto& l : reportLines(rec)) lines.push_back(std::move(l));
-    if (!store.recordRun(rec, error)) {
+    if (!store.recordRun(rec, error, settings.alerts.get())) {
       std::cerr << "cannot record results: " << error << "\n";
       stored = false;
     }
   }
+  if (!sink.runRules(true, error)) {
+    std::cerr << "cannot record alert rules: " << error << "\n";
+    stored = false;
+  }
   printLines(lines, opts.json);
+  if (config->alerts.telegram.enabled) {
+    // One short attempt to deliver what this run enqueued; what is left
+    // stays in the outbox for the daemon or the next `once`.
+    TelegramNotifier notifier(config->agent.stateDb, config->alerts.telegram);
+    if (!notifier.open(error)) {
+      std::cerr << "cannot open the outbox: " << error << "\n";
+    } else {
+      auto budget = std::min<Millis>(config->alerts.telegram.timeout * 2, std::chrono::seconds(20));
+      auto pass = notifier.drainOnce(Deadline::in(budget));
+      if (pass.retrying || pass.failed)
+        std::cerr << "telegram: " << pass.sent << " sent, " << pass.retrying << " to retry later, "
+                  << pass.failed << " failed (see mxpulse status)\n";
+    }
+  }
   if (!sink.writeTextfile(error)) {
     std::cerr << error << "\n";
     stored = false;
@@ -292,17 +354,36 @@ int cmdInventory(const GlobalOptions& opts, const JobRegistry& registry) {
       return it == snaps.end() ? nullptr : &it->second;
     }
   };
+  // Every inventory once, with its source's health and its items.
+  std::map<std::string, InventorySnapshot> snapshots;
+  for (const auto& [name, inv] : config->inventories) {
+    auto snap = inventories.snapshot(name, Deadline::in(std::chrono::seconds(10)), now);
+    std::cout << "inventory " << name << " (" << inventoryKindName(inv.kind) << ", "
+              << (inv.query.empty() ? "static" : "SQL on " + inv.connection) << "): "
+              << snap.items.size() << " items";
+    if (!snap.error.empty())
+      std::cout << " (SOURCE FAILED: " << snap.error << "; showing the last good list from "
+                << (snap.fetchedAt ? isoTime(snap.fetchedAt) : std::string("never")) << ")";
+    std::cout << "\n";
+    const std::string key = inventoryKeyField(inv.kind);
+    for (const auto& item : snap.items) {
+      std::cout << "  " << item.first(key);
+      for (const auto& [field, values] : item.fields) {
+        if (field == key || values.empty()) continue;
+        std::cout << " " << field << "=";
+        for (size_t i = 0; i < values.size(); ++i) std::cout << (i ? "," : "") << values[i];
+      }
+      std::cout << "\n";
+    }
+    snapshots[name] = std::move(snap);
+  }
   for (const auto& job : config->jobs) {
     PlanContext ctx;
     std::cout << "job " << job.name << " (" << job.kind << ", " << job.schedule.describe()
               << ", timeout " << formatDuration(job.timeout) << ")\n";
     for (const auto& name : job.job->inventories()) {
-      auto snap = inventories.snapshot(name, Deadline::in(std::chrono::seconds(10)), now);
-      std::cout << "  inventory " << name << ": " << snap.items.size() << " "
-                << inventoryKindName(snap.kind);
-      if (!snap.error.empty()) std::cout << " (SOURCE FAILED: " << snap.error << ")";
-      std::cout << "\n";
-      ctx.snaps[name] = std::move(snap);
+      std::cout << "  uses inventory " << name << "\n";
+      ctx.snaps[name] = snapshots[name];
     }
     for (const auto& t : job.job->plannedTargets(ctx)) std::cout << "  " << t << "\n";
   }
@@ -384,6 +465,42 @@ int cmdRun(const GlobalOptions& opts, const JobRegistry& registry) {
     g_fatalExit = 1;
     kill(getpid(), SIGUSR1);
   });
+  for (const auto& p : checkRules(config->alerts.rules)) log::error(p);
+
+  // The notifier drains the outbox on its own thread and connection; the
+  // sink wakes it after every commit. Replaced on reload when Telegram is
+  // switched on or off.
+  std::mutex notifierMutex;
+  std::shared_ptr<TelegramNotifier> notifier;
+  auto startNotifier = [&](const TelegramConfig& telegram) {
+    auto n = std::make_shared<TelegramNotifier>(config->agent.stateDb, telegram);
+    std::string why;
+    if (!n->open(why)) {
+      log::error("alerts will not be sent: cannot open the outbox: " + why);
+      return;
+    }
+    n->onChange([&sink] { sink.touch(); });
+    n->start();
+    std::lock_guard<std::mutex> lock(notifierMutex);
+    notifier = std::move(n);
+  };
+  auto stopNotifier = [&] {
+    std::shared_ptr<TelegramNotifier> n;
+    {
+      std::lock_guard<std::mutex> lock(notifierMutex);
+      n = std::move(notifier);
+    }
+    if (n) n->stop();
+  };
+  if (config->alerts.telegram.enabled) startNotifier(config->alerts.telegram);
+  sink.onCommitted([&] {
+    std::shared_ptr<TelegramNotifier> n;
+    {
+      std::lock_guard<std::mutex> lock(notifierMutex);
+      n = notifier;
+    }
+    if (n) n->wake();
+  });
   sink.start();
 
   auto inventories = std::make_unique<InventoryService>(*config);
@@ -437,7 +554,21 @@ int cmdRun(const GlobalOptions& opts, const JobRegistry& registry) {
           inventories = std::move(fresh);
         }
         scheduler.setJobs(config->jobs, config->agent.splaySeed, config->agent.maxSplay);
+        for (const auto& p : checkRules(config->alerts.rules)) log::error(p);
         sink.reconfigure(sinkSettings(*config), true, unixNow());
+        if (!config->alerts.telegram.enabled) {
+          stopNotifier();
+        } else {
+          std::shared_ptr<TelegramNotifier> n;
+          {
+            std::lock_guard<std::mutex> lock(notifierMutex);
+            n = notifier;
+          }
+          if (n)
+            n->reconfigure(config->alerts.telegram);
+          else
+            startNotifier(config->alerts.telegram);
+        }
         log::info("config reloaded " + log::kv("jobs", static_cast<long long>(config->jobs.size())));
       }
       systemd::notify("READY=1");
@@ -450,11 +581,180 @@ int cmdRun(const GlobalOptions& opts, const JobRegistry& registry) {
   stopping = true;
   scheduler.stop(config->agent.shutdownGrace);
   sink.stop();
+  stopNotifier();  // after the sink: its last commits may have woken it
   log::info("stopped");
   // Abandoned job threads may still hold the inventories: leave them be.
   for (auto& r : retired) (void)r.release();
   (void)inventories.release();
   return g_fatalExit.load() ? 1 : 0;
+}
+
+/// Opens the state DB for a CLI command that writes (silences, retries).
+/// SQLite serialises it with the daemon's writes; each is one short statement.
+bool openForCli(const AgentConfig& config, StateStore& store) {
+  std::string error;
+  if (!store.open(config.agent.stateDb, error)) {
+    std::cerr << error << "\n";
+    return false;
+  }
+  return true;
+}
+
+int cmdSilence(const GlobalOptions& opts, const JobRegistry& registry) {
+  const char* usage =
+      "usage: mxpulse silence add CHECK_OR_TARGET --for DURATION [--reason TEXT]\n"
+      "       mxpulse silence list [--all]\n"
+      "       mxpulse silence remove ID\n";
+  if (opts.args.empty()) {
+    std::cerr << usage;
+    return kExitUsage;
+  }
+  const std::string& sub = opts.args[0];
+  if (sub == "--help") {
+    std::cout << usage;
+    return 0;
+  }
+  auto config = loadOrReport(opts, registry);
+  if (!config) return kExitConfig;
+  StateStore store;
+  std::string error;
+  std::int64_t now = unixNow();
+  if (sub == "add") {
+    std::string matcher, reason;
+    std::optional<Millis> length;
+    for (size_t i = 1; i < opts.args.size(); ++i) {
+      const std::string& a = opts.args[i];
+      if (a == "--for" && i + 1 < opts.args.size()) {
+        length = parseDuration(opts.args[++i]);
+        if (!length || length->count() <= 0) {
+          std::cerr << "silence add: bad duration '" << opts.args[i] << "' (e.g. 30m, 2h, 1d)\n";
+          return kExitUsage;
+        }
+      } else if (a == "--reason" && i + 1 < opts.args.size()) {
+        reason = opts.args[++i];
+      } else if (matcher.empty() && !a.empty() && a[0] != '-') {
+        matcher = a;
+      } else {
+        std::cerr << "silence add: unexpected argument '" << a << "'\n" << usage;
+        return kExitUsage;
+      }
+    }
+    if (matcher.empty() || !length) {
+      std::cerr << "silence add: needs what to silence and --for\n" << usage;
+      return kExitUsage;
+    }
+    if (!openForCli(*config, store)) return kExitRuntime;
+    std::int64_t id = 0;
+    std::int64_t until = now + std::chrono::duration_cast<std::chrono::seconds>(*length).count();
+    if (!addSilence(store.db(), matcher, now, until, reason, id, error)) {
+      std::cerr << error << "\n";
+      return kExitRuntime;
+    }
+    std::cout << "silence " << id << ": alerts matching '" << matcher
+              << "' are recorded, not sent, until " << isoTime(until) << "\n";
+    return 0;
+  }
+  if (sub == "list") {
+    bool all = opts.args.size() > 1 && opts.args[1] == "--all";
+    if (!openForCli(*config, store)) return kExitRuntime;
+    auto rows = listSilences(store.db(), now, all, error);
+    if (!error.empty()) {
+      std::cerr << error << "\n";
+      return kExitRuntime;
+    }
+    if (rows.empty()) std::cout << "no " << (all ? "" : "active ") << "silences\n";
+    for (const auto& r : rows) {
+      if (opts.json) {
+        std::string line = "{\"id\":" + std::to_string(r.id) + ",\"matcher\":";
+        appendJsonString(line, r.matcher);
+        line += ",\"reason\":";
+        appendJsonString(line, r.reason);
+        line += ",\"created_at\":" + std::to_string(r.createdAt) +
+                ",\"expires_at\":" + std::to_string(r.expiresAt) +
+                ",\"removed_at\":" + std::to_string(r.removedAt) + "}";
+        std::cout << line << "\n";
+        continue;
+      }
+      std::string state = r.removedAt ? "removed" : r.expiresAt <= now ? "expired" : "active";
+      std::cout << r.id << "  " << r.matcher << "  " << state << " until " << isoTime(r.expiresAt)
+                << (r.reason.empty() ? "" : "  " + r.reason) << "\n";
+    }
+    return 0;
+  }
+  if (sub == "remove" && opts.args.size() == 2) {
+    char* end = nullptr;
+    long long id = std::strtoll(opts.args[1].c_str(), &end, 10);
+    if (!end || *end || id <= 0) {
+      std::cerr << "silence remove: '" << opts.args[1] << "' is not a silence id\n";
+      return kExitUsage;
+    }
+    if (!openForCli(*config, store)) return kExitRuntime;
+    if (!removeSilence(store.db(), id, now, error)) {
+      std::cerr << error << "\n";
+      return kExitRuntime;
+    }
+    std::cout << "silence " << id << " removed\n";
+    return 0;
+  }
+  std::cerr << usage;
+  return kExitUsage;
+}
+
+int cmdAlert(const GlobalOptions& opts, const JobRegistry& registry) {
+  const char* usage =
+      "usage: mxpulse alert test      send a test message to every configured chat\n"
+      "       mxpulse alert retry [ID]  queue failed messages (or one) for delivery again\n";
+  if (opts.args.empty() || opts.args[0] == "--help") {
+    (opts.args.empty() ? std::cerr : std::cout) << usage;
+    return opts.args.empty() ? kExitUsage : 0;
+  }
+  auto config = loadOrReport(opts, registry);
+  if (!config) return kExitConfig;
+  const std::string& sub = opts.args[0];
+  if (sub == "test" && opts.args.size() == 1) {
+    const TelegramConfig& t = config->alerts.telegram;
+    if (!t.enabled) {
+      std::cerr << "no alerts.telegram section in " << opts.config << "\n";
+      return kExitConfig;
+    }
+    MessageText msg = buildTestMessage(config->alerts.host, unixNow());
+    int failures = 0;
+    for (const auto& chat : t.chats) {
+      auto r = probes::telegramSendMessage({t.apiBaseUrl, t.botToken}, chat.chatId, msg.html,
+                                           "HTML", Deadline::in(t.timeout));
+      if (r.outcome == probes::TelegramSend::Outcome::Sent) {
+        std::cout << "chat " << chat.chatId << ": sent\n";
+      } else {
+        ++failures;
+        std::cout << "chat " << chat.chatId
+                  << ": FAILED: " << probes::maskToken(r.description, t.botToken) << "\n";
+      }
+    }
+    return failures ? kExitRuntime : 0;
+  }
+  if (sub == "retry" && opts.args.size() <= 2) {
+    long long id = 0;
+    if (opts.args.size() == 2) {
+      char* end = nullptr;
+      id = std::strtoll(opts.args[1].c_str(), &end, 10);
+      if (!end || *end || id <= 0) {
+        std::cerr << "alert retry: '" << opts.args[1] << "' is not a message id\n";
+        return kExitUsage;
+      }
+    }
+    StateStore store;
+    if (!openForCli(*config, store)) return kExitRuntime;
+    std::string error;
+    int n = retryFailedOutbox(store.db(), id, unixNow(), error);
+    if (n < 0) {
+      std::cerr << error << "\n";
+      return kExitRuntime;
+    }
+    std::cout << n << " failed message(s) queued again\n";
+    return n == 0 && id ? kExitRuntime : 0;
+  }
+  std::cerr << usage;
+  return kExitUsage;
 }
 
 }  // namespace
@@ -463,20 +763,31 @@ std::string helpText() {
   return R"(usage: mxpulse [--config PATH] [--json] [--verbose] COMMAND [ARGS...]
 
 Monitoring agent for mail-sending hosts. Runs the jobs in the config,
-keeps every result in SQLite, and writes a node_exporter textfile.
+keeps every result in SQLite, sends alerts to Telegram, and writes a
+node_exporter textfile.
 
 Commands:
   run                  run as a daemon in the foreground (systemd Type=notify);
                        SIGHUP reloads the config, SIGTERM stops
   once [JOB...]        run the named jobs (default: all) once, record the
-                       results, write the textfile, print the results, exit
+                       results and alerts, try once to deliver the alerts,
+                       write the textfile, print the results, exit
   check-config [--online]
-                       validate the config (and SQL inventory queries; with
-                       --online also connect to MySQL); exit 0 or 78
-  status               print the latest result of every check from the state DB
+                       validate the config (and SQL inventory queries and
+                       alert rules; with --online also connect to MySQL);
+                       exit 0 or 78
+  status               print the latest result of every check from the state DB,
+                       the firing alerts and the undelivered messages
   inventory            print what each job will check (runs inventory queries)
   check NAME ARGS...   run one ad hoc check without a config; `check --help`
                        lists them
+  silence add CHECK_OR_TARGET --for DURATION [--reason TEXT]
+                       record matching alerts without sending them (glob on
+                       job, check, target or a word of the target)
+  silence list [--all] active silences (--all: also expired and removed)
+  silence remove ID    end a silence now
+  alert test           send a test message to every configured Telegram chat
+  alert retry [ID]     queue failed messages (or one) for delivery again
   ip list | history IP | set IP STATE --reason TEXT | plan [JOB...]
                        sending-IP lifecycle of the warmup job: show it, move an
                        IP by hand, dry-run the job; `ip --help` for details
@@ -558,6 +869,8 @@ int runCommandLine(const std::vector<std::string>& argv) {
   if (opts.command == "status") return cmdStatus(opts, registry);
   if (opts.command == "inventory") return cmdInventory(opts, registry);
   if (opts.command == "ip") return jobs::ipCommand(opts.config, opts.args, opts.json);
+  if (opts.command == "silence") return cmdSilence(opts, registry);
+  if (opts.command == "alert") return cmdAlert(opts, registry);
   if (opts.command == "check") {
     AdHocRegistry adhoc;
     registerBuiltinAdHocChecks(adhoc);

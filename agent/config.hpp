@@ -13,6 +13,7 @@
 #include "agent/config_errors.hpp"
 #include "agent/duration.hpp"
 #include "agent/job.hpp"
+#include "agent/output/alert_config.hpp"
 #include "agent/schedule.hpp"
 
 namespace mxpulse {
@@ -66,6 +67,7 @@ struct JobConfig {
   Schedule schedule;
   Millis timeout{0};
   std::shared_ptr<Job> job;
+  JobAlertConfig alerts;  ///< the job's optional `alerts:` overrides, merged
 };
 
 struct AgentConfig {
@@ -75,6 +77,7 @@ struct AgentConfig {
   std::map<std::string, ConnectionConfig> connections;
   std::map<std::string, InventoryConfig> inventories;
   std::vector<JobConfig> jobs;
+  AlertsConfig alerts;  ///< top-level `alerts:` (policy, telegram, rules)
 
   const JobConfig* findJob(const std::string& name) const;
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "agent/log.hpp"
+#include "agent/output/alert_rules.hpp"
 
 namespace mxpulse {
 
@@ -11,6 +12,11 @@ namespace {
 constexpr int kFatalAfterFailures = 5;
 std::int64_t unixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t unixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -72,11 +78,43 @@ void ResultSink::flush() {
   changed_.wait(lock, [this] { return queue_.empty() && !busy_ && !textfileDirty_; });
 }
 
-void ResultSink::handle(Event& event) {
+void ResultSink::touch() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    textfileDirty_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool ResultSink::evaluateRules(const Settings& settings, bool force, std::string& error) {
+  bool ok = true;
+  for (const auto& rule : settings.rules) {
+    std::int64_t nowMs = unixNowMs();
+    auto last = lastRuleRun_.find(rule.name);
+    if (!force && last != lastRuleRun_.end() && nowMs - last->second < rule.every.count()) continue;
+    lastRuleRun_[rule.name] = nowMs;
+    RunRecord rec = evaluateRule(rule, store_.db().path(), nowMs / 1000);
+    if (rec.outcome != RunOutcome::Completed)
+      log::warning("alert rule failed " + log::kv("rule", rule.name) + " " +
+                   log::kv("error", rec.error));
+    std::string why;
+    if (!store_.recordRun(rec, why, settings.alerts.get())) {
+      error = "rule " + rule.name + ": " + why;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool ResultSink::runRules(bool force, std::string& error) {
+  return evaluateRules(settings_, force, error);
+}
+
+void ResultSink::handle(Event& event, const Settings& settings) {
   std::string error;
   bool ok;
   if (auto* run = std::get_if<RunRecord>(&event)) {
-    ok = store_.recordRun(*run, error);
+    ok = store_.recordRun(*run, error, settings.alerts.get());
     log::info("job finished " + log::kv("job", run->job) + " " + log::kv("kind", run->kind) + " " +
               log::kv("outcome", runOutcomeName(run->outcome)) + " " +
               log::kv("status", statusName(run->worstStatus())) + " " +
@@ -93,10 +131,15 @@ void ResultSink::handle(Event& event) {
     return;
   }
   consecutiveFailures_ = 0;
+  if (std::holds_alternative<RunRecord>(event) && !settings.rules.empty()) {
+    // Rules see the state this run just committed.
+    if (!evaluateRules(settings, false, error)) log::error("cannot record alert rule: " + error);
+  }
+  if (onCommitted_) onCommitted_();
   std::int64_t now = unixNow();
   if (now - lastPrune_ >= 3600) {
     lastPrune_ = now;
-    if (!store_.prune(now - settings_.retentionSeconds, error))
+    if (!store_.prune(now - settings.retentionSeconds, error))
       log::warning("history pruning failed: " + error);
   }
 }
@@ -115,7 +158,9 @@ bool ResultSink::writeTextfile(std::string& error) {
   std::vector<StoredSample> currentSamples;
   for (auto& s : samples)
     if (settings_.jobs.count(s.job)) currentSamples.push_back(std::move(s));
-  std::string text = renderTextfile(configured, current, currentSamples, gauges_);
+  AlertFigures figures = readAlertFigures(store_.db(), error);
+  std::string text = renderTextfile(configured, current, currentSamples, gauges_,
+                                    settings_.alerts ? &figures : nullptr);
   return writeFileAtomically(settings_.textfile, text, error);
 }
 
@@ -128,8 +173,9 @@ void ResultSink::loop() {
       Event event = std::move(queue_.front());
       queue_.pop_front();
       busy_ = true;
+      Settings settings = settings_;  // reconfigure() may replace settings_ meanwhile
       lock.unlock();
-      handle(event);
+      handle(event, settings);
       wrote = true;
       lock.lock();
     }

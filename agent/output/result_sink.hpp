@@ -7,12 +7,15 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <variant>
 
+#include "agent/output/alert_config.hpp"
 #include "agent/output/textfile.hpp"
 #include "agent/store/state_store.hpp"
 
@@ -24,6 +27,11 @@ class ResultSink {
     std::string textfile;  ///< "" = no textfile
     std::set<std::string> jobs;  ///< configured jobs (others are forgotten)
     std::int64_t retentionSeconds = 30 * 86400;
+    /// Alert policy and routing, applied in each run's transaction; null
+    /// records results only.
+    std::shared_ptr<const AlertSettings> alerts;
+    /// SQL alert rules, evaluated after runs (each at most every rule.every).
+    std::vector<AlertRuleConfig> rules;
   };
   /// `onFatal` is called after repeated write failures (the DB is gone).
   ResultSink(StateStore& store, Settings settings, AgentGauges gauges,
@@ -40,6 +48,13 @@ class ResultSink {
   /// Renders and writes the textfile now (on the caller's thread; only
   /// when the sink thread is not running). Returns false with `error`.
   bool writeTextfile(std::string& error);
+  /// Evaluates the alert rules that are due (all of them with `force`) and
+  /// records their rows; on the caller's thread, like writeTextfile().
+  bool runRules(bool force, std::string& error);
+  /// Called on the sink thread after each commit (wakes the notifier).
+  void onCommitted(std::function<void()> callback) { onCommitted_ = std::move(callback); }
+  /// Marks the textfile for rewriting (e.g. after the notifier sent something).
+  void touch();
 
  private:
   struct Overrun {
@@ -47,7 +62,8 @@ class ResultSink {
   };
   using Event = std::variant<RunRecord, Overrun>;
   void loop();
-  void handle(Event& event);
+  void handle(Event& event, const Settings& settings);
+  bool evaluateRules(const Settings& settings, bool force, std::string& error);
 
   StateStore& store_;
   Settings settings_;
@@ -62,6 +78,8 @@ class ResultSink {
   bool forgetPending_ = false;
   int consecutiveFailures_ = 0;
   std::int64_t lastPrune_ = 0;
+  std::map<std::string, std::int64_t> lastRuleRun_;  ///< rule -> unix ms of last evaluation
+  std::function<void()> onCommitted_;
   std::thread thread_;
 };
 

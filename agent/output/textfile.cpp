@@ -40,14 +40,33 @@ const MetricDesc kReloadOk{"mxpulse_config_last_reload_successful",
 const MetricDesc kReloadAt{"mxpulse_config_last_reload_success_timestamp_seconds",
                            "When the config was last loaded successfully, as a Unix time.",
                            MetricType::Gauge};
+const MetricDesc kAlertsFiring{"mxpulse_alerts_firing", "Alerts currently firing, by severity.",
+                               MetricType::Gauge};
+const MetricDesc kOutboxDepth{"mxpulse_alert_outbox_depth",
+                              "Alert messages in the outbox that are not delivered, by state.",
+                              MetricType::Gauge};
+const MetricDesc kTelegramSends{"mxpulse_telegram_sends_total", "Telegram messages sent.",
+                                MetricType::Counter};
+const MetricDesc kTelegramErrors{"mxpulse_telegram_send_errors_total",
+                                 "Telegram send attempts that failed (each retry counts).",
+                                 MetricType::Counter};
 const MetricDesc kStartedAt{"mxpulse_start_timestamp_seconds", "When the agent started, as a Unix time.",
                             MetricType::Gauge};
 }  // namespace
 
 std::string renderTextfile(const std::vector<JobStatusRow>& jobs,
                            const std::vector<LatestRow>& latest,
-                           const std::vector<StoredSample>& samples, const AgentGauges& agent) {
+                           const std::vector<StoredSample>& samples, const AgentGauges& agent,
+                           const AlertFigures* alerts) {
   PromWriter w;
+  if (alerts) {
+    for (const auto& [severity, n] : alerts->firing)
+      w.add(Sample(kAlertsFiring, {{"severity", severity}}, static_cast<double>(n)));
+    for (const auto& [state, n] : alerts->outboxDepth)
+      w.add(Sample(kOutboxDepth, {{"state", state}}, static_cast<double>(n)));
+    w.add(Sample(kTelegramSends, {}, static_cast<double>(alerts->sends)));
+    w.add(Sample(kTelegramErrors, {}, static_cast<double>(alerts->sendErrors)));
+  }
   w.add(Sample(kBuildInfo, {{"version", agent.version}}, 1));
   w.add(Sample(kReloadOk, {}, agent.configReloadOk ? 1 : 0));
   w.add(Sample(kReloadAt, {}, static_cast<double>(agent.configReloadSuccessAt)));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/store/alert_store.hpp"
 #include "agent/store/state_store.hpp"
 
 namespace mxpulse {
@@ -20,10 +21,12 @@ struct AgentGauges {
 };
 
 /// Renders every family. `kinds` maps configured job -> kind; jobs not in
-/// it (removed from the config) are left out.
+/// it (removed from the config) are left out. With `alerts`, the alerting
+/// families (firing alerts, outbox depth, Telegram sends) are added.
 std::string renderTextfile(const std::vector<JobStatusRow>& jobs,
                            const std::vector<LatestRow>& latest,
-                           const std::vector<StoredSample>& samples, const AgentGauges& agent);
+                           const std::vector<StoredSample>& samples, const AgentGauges& agent,
+                           const AlertFigures* alerts = nullptr);
 
 /// Writes `content` to `path` atomically; on failure the old file stays and
 /// `error` names the file and the fix.

@@ -51,8 +51,7 @@ bool openStateReadOnly(SqliteDb& db, const std::string& path, std::string& error
   return db.open(path, SqliteDb::Mode::ReadOnly, error);
 }
 
-bool StateStore::recordRun(const RunRecord& run, std::string& error,
-                           const AlertSettings* alerts) {
+bool StateStore::recordRun(const RunRecord& run, std::string& error, const AlertSettings* alerts) {
   SqliteTransaction tx(db_);
   if (!tx.begin(error)) return false;
   std::string detail;

@@ -14,6 +14,7 @@
 
 #include "agent/inventory_types.hpp"
 #include "agent/job.hpp"
+#include "agent/output/alert_config.hpp"
 #include "agent/store/sqlite_db.hpp"
 
 namespace mxpulse {
@@ -66,11 +67,14 @@ class StateStore {
   /// Writes a run, its results, the latest table, job figures and samples
   /// in one transaction. For a completed run, latest rows of this job that
   /// the run no longer produced (targets removed from inventory) are dropped.
-  bool recordRun(const RunRecord& run, std::string& error);
+  /// With `alerts`, the alert state and the outbox messages the run leads to
+  /// are written in the same transaction (see agent/store/alert_store.hpp).
+  bool recordRun(const RunRecord& run, std::string& error, const AlertSettings* alerts = nullptr);
   bool recordOverrun(const std::string& job, const std::string& kind, std::string& error);
-  /// Deletes history older than `olderThan` (unix seconds).
+  /// Deletes history older than `olderThan` (unix seconds): runs, alert
+  /// events, and sent or silenced messages. Failed messages are kept.
   bool prune(std::int64_t olderThan, std::string& error);
-  /// Drops latest/figures of jobs that are no longer configured.
+  /// Drops latest/figures/alert state of jobs that are no longer configured.
   bool forgetJobsExcept(const std::set<std::string>& jobs, std::string& error);
 
   bool saveInventory(const std::string& name, const std::vector<InventoryItem>& items,
