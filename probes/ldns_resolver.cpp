@@ -700,7 +700,8 @@ class LdnsResolver final : public DnsResolver {
     trySend(l, now);
   }
 
-  void finish(Lookup& l, const DnsAnswer& answer) {
+  /// `answer` by value: it may be a member of `l`, which is destroyed here.
+  void finish(Lookup& l, DnsAnswer answer) {
     releaseWire(l);
     std::vector<Waiter> waiters = std::move(l.waiters);
     byKey_.erase(l.key);
