@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "probes/dkim_record.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <map>
+#include <memory>
+
+namespace mxpulse::probes {
+
+namespace {
+
+bool isWsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && isWsp(s[b])) ++b;
+  while (e > b && isWsp(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+/// Colon-separated list with optional whitespace around items.
+std::vector<std::string> colonList(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t colon = v.find(':', start);
+    std::string item =
+        trim(v.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    out.push_back(item);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return out;
+}
+
+bool validTagName(const std::string& n) {
+  if (n.empty() || !std::isalpha(static_cast<unsigned char>(n[0]))) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+/// VALCHAR (%x21-3A / %x3C-7E) and folding whitespace only.
+bool validTagValue(const std::string& v) {
+  for (unsigned char c : v) {
+    if (isWsp(static_cast<char>(c))) continue;
+    if (c < 0x21 || c > 0x7e || c == ';') return false;
+  }
+  return true;
+}
+
+struct EvpKeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+void decodeRsa(const std::string& der, DkimKeyRecord& r) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<EVP_PKEY, EvpKeyFree> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (key && p == reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    if (EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) {
+      r.errors.push_back("p= holds a non-RSA key while k=rsa");
+      return;
+    }
+    r.keyFormat = "spki";
+    r.keyBits = EVP_PKEY_get_bits(key.get());
+    return;
+  }
+  // Some signers publish the bare PKCS#1 RSAPublicKey.
+  p = reinterpret_cast<const unsigned char*>(der.data());
+  key.reset(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())));
+  if (key && p == reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    r.keyFormat = "pkcs1";
+    r.keyBits = EVP_PKEY_get_bits(key.get());
+    r.warnings.push_back(
+        "p= is a bare PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo; some verifiers reject it");
+    return;
+  }
+  r.errors.push_back("p= is not a parsable RSA public key");
+}
+
+}  // namespace
+
+bool decodeBase64(const std::string& in, std::string& out) {
+  static int table[256];
+  static bool init = [] {
+    for (int& v : table) v = -1;
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(a[i])] = i;
+    return true;
+  }();
+  (void)init;
+  out.clear();
+  std::string s;
+  for (char c : in)
+    if (!isWsp(c)) s += c;
+  if (s.size() % 4 != 0) return false;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = s[i + j];
+      if (c == '=') {
+        if (i + 4 != s.size() || j < 2) return false;
+        v[j] = 0;
+        ++pad;
+      } else {
+        if (pad) return false;  // data after padding
+        v[j] = table[static_cast<unsigned char>(c)];
+        if (v[j] < 0) return false;
+      }
+    }
+    unsigned n = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
+                 (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
+    out += static_cast<char>((n >> 16) & 0xff);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(n & 0xff);
+  }
+  return true;
+}
+
+DkimKeyRecord parseDkimKeyRecord(const std::string& txt) {
+  DkimKeyRecord r;
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> order;
+  if (trim(txt).empty()) {
+    r.errors.push_back("empty record");
+    return r;
+  }
+  size_t start = 0;
+  while (start <= txt.size()) {
+    size_t semi = txt.find(';', start);
+    bool last = semi == std::string::npos;
+    std::string raw = txt.substr(start, last ? std::string::npos : semi - start);
+    start = last ? txt.size() + 1 : semi + 1;
+    std::string spec = trim(raw);
+    if (spec.empty()) {
+      if (!last) {
+        r.errors.push_back("empty tag between ';' separators");
+      } else if (!raw.empty()) {
+        r.warnings.push_back("whitespace after the final ';' (RFC 6376 ABNF; mox rejects it)");
+      }
+      continue;
+    }
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      r.errors.push_back("tag '" + spec + "' has no '=' (syntax error)");
+      continue;
+    }
+    std::string name = trim(spec.substr(0, eq));
+    std::string value = trim(spec.substr(eq + 1));
+    if (!validTagName(name)) {
+      r.errors.push_back("invalid tag name '" + name + "'");
+      continue;
+    }
+    if (!validTagValue(value)) {
+      r.errors.push_back("invalid characters in " + name + "=");
+      continue;
+    }
+    if (tags.count(name)) {
+      r.errors.push_back("duplicate tag " + name + "=");
+      continue;
+    }
+    tags[name] = value;
+    order.push_back(name);
+  }
+
+  // Tag names are case-sensitive (3.2): "V=" is an unknown tag, not v=.
+  if (tags.count("v")) {
+    r.hasVersion = true;
+    if (order.front() != "v") r.errors.push_back("v= must be the first tag");
+    if (tags["v"] != "DKIM1") r.errors.push_back("v=" + tags["v"] + " is not DKIM1");
+  }
+  if (tags.count("k")) {
+    r.keyType = lower(tags["k"]);
+    if (r.keyType != "rsa" && r.keyType != "ed25519")
+      r.errors.push_back("unknown key type k=" + tags["k"]);
+  }
+  if (tags.count("h")) {
+    r.hashes = colonList(tags["h"]);
+    bool sha256 = false, sha1 = false;
+    for (const auto& h : r.hashes) {
+      if (lower(h) == "sha256") sha256 = true;
+      if (lower(h) == "sha1") sha1 = true;
+    }
+    if (!sha256 && !sha1)
+      r.errors.push_back("h=" + tags["h"] + " lists no supported hash (sha256)");
+    else if (!sha256)
+      r.warnings.push_back("h= allows only sha1, which RFC 8301 forbids verifiers to accept");
+  }
+  if (tags.count("s")) {
+    r.services = colonList(tags["s"]);
+    bool email = false;
+    for (const auto& s : r.services)
+      if (s == "*" || lower(s) == "email") email = true;
+    if (!email) r.errors.push_back("s=" + tags["s"] + " does not include email");
+  }
+  if (tags.count("t")) {
+    r.flags = colonList(tags["t"]);
+    for (const auto& f : r.flags) {
+      if (f == "y") r.testing = true;
+      if (f == "s") r.strict = true;
+    }
+  }
+  if (tags.count("n")) r.notes = tags["n"];
+  static const char* known[] = {"v", "k", "h", "s", "t", "n", "p", "g"};
+  for (const auto& name : order) {
+    bool isKnown = false;
+    for (const char* k : known) isKnown = isKnown || name == k;
+    if (!isKnown) r.unknownTags.push_back(name);
+  }
+
+  if (!tags.count("p")) {
+    r.errors.push_back("p= (the public key) is missing");
+  } else {
+    std::string key;
+    std::string p = tags["p"];
+    std::string compact;
+    for (char c : p)
+      if (!isWsp(c)) compact += c;
+    if (compact.empty()) {
+      r.revoked = true;
+    } else if (!decodeBase64(compact, key)) {
+      r.errors.push_back("p= is not valid base64");
+    } else if (r.keyType == "ed25519") {
+      if (key.size() == 32) {
+        r.keyFormat = "raw";
+        r.keyBits = 256;
+      } else {
+        r.errors.push_back("ed25519 key is " + std::to_string(key.size()) +
+                           " bytes, must be the raw 32-byte key (RFC 8463)");
+      }
+    } else if (r.keyType == "rsa") {
+      decodeRsa(key, r);
+    }
+  }
+  r.valid = r.errors.empty();
+  return r;
+}
+
+}  // namespace mxpulse::probes
