@@ -296,6 +296,10 @@ class ConfigParser {
       errors_.add(node, "jobs", "must be a list of jobs");
       return;
     }
+    if (node.size() == 0) {
+      errors_.add(node, "jobs", "no jobs configured");
+      return;
+    }
     JobBuildEnv env;
     for (const auto& kv : config.inventories) env.inventories[kv.first] = kv.second.kind;
     env.resolvers = config.dns.resolvers;

@@ -174,6 +174,21 @@ std::string env(const char* name) {
 
 std::string sourceDir() { return MXPULSE_SOURCE_DIR; }
 
+std::string binary() { return MXPULSE_BINARY; }
+
+std::string findProgram(const std::string& name) {
+  std::string path = env("PATH") + ":/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
 std::string suitesDir() {
   std::string dir = env("MXPULSE_SUITES_DIR");
   if (dir.empty()) dir = sourceDir() + "/../shared/suites";

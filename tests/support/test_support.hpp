@@ -77,6 +77,10 @@ std::string env(const char* name);
 std::string suitesDir();
 /// Path of the mxpulse source tree.
 std::string sourceDir();
+/// Path of the built mxpulse binary.
+std::string binary();
+/// Full path of a program on PATH or in /usr/sbin, /usr/bin; "" if absent.
+std::string findProgram(const std::string& name);
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 int freePort();
 /// Plain HTTP GET http://127.0.0.1:port/path; returns the body ("" on failure).
