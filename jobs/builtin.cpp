@@ -8,6 +8,8 @@
 #include "agent/adhoc.hpp"
 #include "agent/job.hpp"
 #include "jobs/host.hpp"
+#include "jobs/plumb_adhoc.hpp"
+#include "jobs/pmta.hpp"
 #include "jobs/warmup.hpp"
 #include "jobs/tls_expiry.hpp"
 
@@ -15,11 +17,13 @@ namespace mxpulse {
 
 void registerBuiltinJobs(JobRegistry& registry) {
   registry.add(jobs::hostKind());
+  registry.add(jobs::pmtaKind());
   registry.add(jobs::warmupKind());
   registry.add(jobs::tlsExpiryKind());
 }
 
 void registerBuiltinAdHocChecks(AdHocRegistry& registry) {
+  registry.add(jobs::pmtaAdHocCheck());
   registry.add(AdHocCheck{
       "tls", "tls_expiry",
       "tls HOST:PORT... [--starttls smtp|imap|pop3|none] [--sni NAME] [--cafile FILE] "
