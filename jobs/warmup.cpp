@@ -245,6 +245,9 @@ WarmupPlanned planWarmup(const WarmupParams& params, const WarmupObservations& o
     in.health = healthFor(params, obs, srv, now);
     auto bl = obs.state.dnsbl.find(srv.ip);
     if (bl != obs.state.dnsbl.end()) in.dnsbl = bl->second;
+    for (const auto& t : obs.state.newTransitions)
+      if (t.ip == srv.ip && t.actor == "operator" && t.from == "ACTIVE" && t.to == "QUARANTINE")
+        in.quarantinedFromActiveByOperator = true;
     inputs.push_back(std::move(in));
   }
   out.decisions = evaluateLifecycle(params.policy, params.plans, inputs, now);

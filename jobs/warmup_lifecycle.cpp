@@ -366,13 +366,16 @@ std::vector<IpDecision> evaluateLifecycle(const LifecyclePolicy& policy,
   std::vector<IpDecision> out;
   for (const auto& in : inputs) out.push_back(IpEvaluator(policy, plans, in, now).run());
 
-  // An ACTIVE IP the agent quarantined in this run is replaced by a
-  // STANDBY one: the one waiting longest first.
+  // An ACTIVE IP quarantined since the last run is replaced by a STANDBY
+  // one: a warm one first (idle less than standby_cold_after), and among
+  // those the one waiting longest.
   std::vector<size_t> standby;
   for (size_t i = 0; i < out.size(); ++i)
     if (out[i].record.state == IpState::Standby && inputs[i].dnsbl.listedZones.empty())
       standby.push_back(i);
+  auto cold = [&](size_t i) { return now - out[i].record.since >= policy.standbyColdAfter; };
   std::sort(standby.begin(), standby.end(), [&](size_t a, size_t b) {
+    if (cold(a) != cold(b)) return !cold(a);
     if (out[a].record.since != out[b].record.since)
       return out[a].record.since < out[b].record.since;
     return out[a].ip < out[b].ip;
@@ -380,7 +383,8 @@ std::vector<IpDecision> evaluateLifecycle(const LifecyclePolicy& policy,
   size_t next = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     IpDecision& q = out[i];
-    bool replaced = false;
+    bool replaced =
+        inputs[i].quarantinedFromActiveByOperator && q.record.state == IpState::Quarantine;
     for (const auto& t : q.transitions)
       replaced = replaced || (t.from == IpState::Active && t.to == IpState::Quarantine);
     if (!replaced) continue;
@@ -391,12 +395,13 @@ std::vector<IpDecision> evaluateLifecycle(const LifecyclePolicy& policy,
     }
     size_t si = standby[next++];
     IpDecision& sb = out[si];
-    bool cold = now - sb.record.since >= policy.standbyColdAfter;
-    IpState to = cold ? IpState::Warming : IpState::Active;
-    std::string reason = "takes over from " + q.ip + " (quarantined)" +
-                         (cold ? "; idle over " + std::to_string(policy.standbyColdAfter / 86400) +
-                                     " days, so it warms up first"
-                               : "");
+    bool isCold = cold(si);
+    IpState to = isCold ? IpState::Warming : IpState::Active;
+    std::string reason =
+        "takes over from " + q.ip + " (quarantined)" +
+        (isCold ? "; idle over " + std::to_string(policy.standbyColdAfter / 86400) +
+                      " days, so it warms up first"
+                : "");
     IpInput again = inputs[si];
     again.record = IpRecord{to, now, "standby", reason, "agent"};
     again.progress.reset();

@@ -11,7 +11,8 @@
 //                       release_after; operator quarantines never by rule
 //   STANDBY -> ACTIVE (or WARMING when idle > standby_cold_after, since
 //                       reputation fades in ~30 days) when an ACTIVE IP is
-//                       quarantined by the agent
+//                       quarantined (by the agent, or by an operator since
+//                       the last run)
 //
 // WARMING: at each UTC day boundary the plan day advances by the days that
 // count (calendar days, or sending days with >= sending_day_min of the
@@ -88,6 +89,9 @@ struct IpInput {
   std::optional<WarmupProgress> progress;
   HealthView health;
   DnsblView dnsbl;
+  /// An operator moved this IP from ACTIVE to QUARANTINE since the last
+  /// run: a STANDBY IP takes over, as when the agent quarantines it.
+  bool quarantinedFromActiveByOperator = false;
 };
 
 struct LifecyclePolicy {

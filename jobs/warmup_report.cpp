@@ -239,8 +239,10 @@ void syncResults(const WarmupParams& params, const std::string& jobName,
           summary = srv + " not synced";
         } else if (outcome.ok) {
           applied = true;
-          summary = srv + ": " + joinChanges(p.changes) +
-                    " (MailWizz caches quotas, so this takes effect within about 5 minutes)";
+          summary = srv + ": " + joinChanges(p.changes);
+          bool quota = false;
+          for (const auto& c : p.changes) quota = quota || c.field != "status";
+          if (quota) summary += " (MailWizz caches quotas: in effect within about 5 minutes)";
           if (!p.drift.empty()) {
             status = Status::Warning;
             summary += "; overwrote a hand edit: " + joinText(p.drift);
