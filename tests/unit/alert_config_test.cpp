@@ -170,11 +170,11 @@ alerts:
     - name: dup
       query: SELECT 1
     - name: dup
-)", "    alerts:\n      enabled: maybe\n      fail_after_criticl: 2\n");
+)",
+                "    alerts:\n      enabled: maybe\n      fail_after_criticl: 2\n");
   BOOST_TEST(!r.config);
   for (const char* needle :
-       {"alerts.polcy: unknown key",
-        "alerts.policy.fail_after_warning: must be between 1 and",
+       {"alerts.polcy: unknown key", "alerts.policy.fail_after_warning: must be between 1 and",
         "alerts.policy.remind_every: must be at least 1m",
         "alerts.telegram.api_base_url: must start with https://",
         "alerts.telegram.timeout: must be between 1s and 5m",
