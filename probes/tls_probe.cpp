@@ -2,6 +2,8 @@
 #include "probes/tls_probe.hpp"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -62,6 +64,14 @@ int bioRead(BIO* b, char* buf, int len) {
   BIO_clear_retry_flags(b);
   ssize_t n = ::recv(sockFd(b), buf, static_cast<size_t>(len), 0);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+  // ACK at once: a server that writes each handshake message separately
+  // without TCP_NODELAY (openssl s_server, many MTAs) otherwise waits for
+  // our delayed ACK (Nagle) between its Certificate and the rest. The
+  // kernel clears the flag again, hence after every read.
+  if (n > 0) {
+    int one = 1;
+    setsockopt(sockFd(b), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
   return static_cast<int>(n);
 }
 
@@ -193,6 +203,7 @@ std::unique_ptr<TlsProber> TlsProber::create(std::shared_ptr<const TrustStore> t
   SSL_CTX_set_security_level(p->ctx_, 0);
   SSL_CTX_set_min_proto_version(p->ctx_, TLS1_VERSION);
   SSL_CTX_set_session_cache_mode(p->ctx_, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_read_ahead(p->ctx_, 1);  // whole records per recv(), not header then body
   return p;
 }
 
