@@ -58,11 +58,4 @@ std::vector<std::pair<std::string, double>> topWithOther(
     std::vector<std::pair<std::string, double>> values, size_t n,
     const std::string& other = "other");
 
-/// Parses a time written as Unix seconds (integer or fractional), or ISO
-/// 8601 / SQL "YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|±HH:MM]" (UTC when no
-/// offset); nullopt when it is neither.
-std::optional<std::int64_t> parseTimestamp(const std::string& text);
-/// "2026-05-01 12:34:56 UTC".
-std::string formatUtc(std::int64_t unixTime);
-
 }  // namespace mxpulse::jobs
