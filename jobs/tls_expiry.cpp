@@ -84,6 +84,15 @@ Json stringsJson(const std::vector<std::string>& v) {
   return j;
 }
 
+/// Earliest not_after among the certificates of the chain that verified
+/// (call only when chain.trusted).
+std::int64_t verifiedChainNotAfter(const probes::ChainReport& chain) {
+  std::int64_t earliest =
+      chain.verified.empty() ? chain.served.front().notAfter : chain.verified.front().notAfter;
+  for (const auto& c : chain.verified) earliest = std::min(earliest, c.notAfter);
+  return earliest;
+}
+
 /// The expiry verdict of a collected chain; shared by endpoints and files.
 struct ChainVerdict {
   Status status = Status::Ok;
@@ -152,9 +161,7 @@ void chainFacts(Json& facts, const probes::ChainReport& chain, const ChainVerdic
     facts.set("verify_error", chain.verifyError);
     facts.set("verify_error_depth", chain.verifyErrorDepth);
   } else {
-    std::int64_t earliest = chain.verified.front().notAfter;
-    for (const auto& c : chain.verified) earliest = std::min(earliest, c.notAfter);
-    facts.set("verified_chain_not_after", isoTime(earliest));
+    facts.set("verified_chain_not_after", isoTime(verifiedChainNotAfter(chain)));
   }
   std::int64_t servedEarliest = leaf.notAfter;
   Json served = Json::array();
@@ -266,11 +273,9 @@ CheckResult evaluateEndpoint(const TlsExpiryParams& p, const TlsEndpointObservat
   chainFacts(r.facts, chain, v);
 
   samples.emplace_back(kNotAfter, labels, static_cast<double>(chain.served.front().notAfter));
-  if (chain.trusted) {
-    std::int64_t earliest = chain.verified.front().notAfter;
-    for (const auto& c : chain.verified) earliest = std::min(earliest, c.notAfter);
-    samples.emplace_back(kVerifiedNotAfter, labels, static_cast<double>(earliest));
-  }
+  if (chain.trusted)
+    samples.emplace_back(kVerifiedNotAfter, labels,
+                         static_cast<double>(verifiedChainNotAfter(chain)));
   samples.emplace_back(kVerified, labels, chain.trusted ? 1 : 0);
   samples.emplace_back(kNameMatch, labels, chain.nameMatches ? 1 : 0);
   return r;
@@ -302,11 +307,9 @@ CheckResult evaluateFile(const TlsExpiryParams& p, const TlsFileObservation& o,
   r.facts.set("certificates", static_cast<long long>(chain.served.size()));
   chainFacts(r.facts, chain, v);
   samples.emplace_back(kFileNotAfter, labels, static_cast<double>(chain.served.front().notAfter));
-  if (chain.trusted) {
-    std::int64_t earliest = chain.verified.front().notAfter;
-    for (const auto& c : chain.verified) earliest = std::min(earliest, c.notAfter);
-    samples.emplace_back(kFileVerifiedNotAfter, labels, static_cast<double>(earliest));
-  }
+  if (chain.trusted)
+    samples.emplace_back(kFileVerifiedNotAfter, labels,
+                         static_cast<double>(verifiedChainNotAfter(chain)));
   return r;
 }
 
