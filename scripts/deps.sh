@@ -16,6 +16,7 @@ TEST_PACKAGES=(
   prometheus-node-exporter prometheus     # textfile collector, promtool
   nsd ldnsutils dnsperf python3-spf       # DNS tests and benchmarks
   python3-aiosmtpd prometheus-blackbox-exporter   # STARTTLS server, TLS peer
+  curl bc time                            # scripts/bench-tls.sh (drives blackbox, timing)
   systemd                                 # systemd-analyze verify
 )
 
