@@ -3,6 +3,8 @@
 // files, MailWizz) around the pure planWarmup/reportWarmup.
 #include "jobs/warmup.hpp"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <random>
 
@@ -34,6 +36,27 @@ std::string jobNameFromPath(const std::string& path) {
   size_t close = path.find(')', open == std::string::npos ? 0 : open);
   if (open == std::string::npos || close == std::string::npos) return "warmup";
   return path.substr(open + 1, close - open - 1);
+}
+
+/// The read position of `path`: its own cursor if it is still the same
+/// file, else the cursor of the file it was renamed from (PowerMTA rotates
+/// acct.csv to acct-<date>.csv: same inode, new name, already read up to
+/// the offset), else its old cursor (the reader then starts over).
+std::optional<probes::AcctCursor> cursorFor(const std::map<std::string, probes::AcctCursor>& all,
+                                            const std::string& path) {
+  struct stat st {};
+  auto own = all.find(path);
+  if (stat(path.c_str(), &st) != 0)
+    return own == all.end() ? std::nullopt : std::optional<probes::AcctCursor>(own->second);
+  auto same = [&](const probes::AcctCursor& c) {
+    return c.device == static_cast<std::uint64_t>(st.st_dev) &&
+           c.inode == static_cast<std::uint64_t>(st.st_ino);
+  };
+  if (own != all.end() && same(own->second)) return own->second;
+  for (const auto& [p, c] : all)
+    if (same(c)) return c;
+  if (own != all.end()) return own->second;
+  return std::nullopt;
 }
 
 HealthView healthFor(const WarmupParams& params, const WarmupObservations& obs,
@@ -161,9 +184,7 @@ class WarmupJob : public Job {
       for (const auto& path : probes::globFiles(params_.accountingFiles)) {
         if (ctx.stopRequested() || ctx.deadline().expired()) break;
         opts.maxBytes = std::max<std::uint64_t>(budget, 4096);
-        auto cur = obs.state.cursors.find(path);
-        std::optional<probes::AcctCursor> from;
-        if (cur != obs.state.cursors.end()) from = cur->second;
+        std::optional<probes::AcctCursor> from = cursorFor(obs.state.cursors, path);
         auto result =
             probes::readAccountingFile(path, from, opts, [&](const probes::AcctRecord& r) {
               if (r.kind == probes::AcctKind::Other) return;
