@@ -7,7 +7,7 @@
 
 #include "agent/adhoc.hpp"
 #include "agent/job.hpp"
-#include "jobs/dnsbl.hpp"
+#include "jobs/dns_auth.hpp"
 #include "jobs/host.hpp"
 #include "jobs/plumb_adhoc.hpp"
 #include "jobs/pmta.hpp"
@@ -18,14 +18,14 @@ namespace mxpulse {
 
 void registerBuiltinJobs(JobRegistry& registry) {
   registry.add(jobs::hostKind());
-  registry.add(jobs::dnsblKind());
+  registry.add(jobs::dnsAuthKind());
   registry.add(jobs::pmtaKind());
   registry.add(jobs::warmupKind());
   registry.add(jobs::tlsExpiryKind());
 }
 
 void registerBuiltinAdHocChecks(AdHocRegistry& registry) {
-  registry.add(jobs::dnsblAdHocCheck());
+  for (auto& check : jobs::dnsAuthAdHocChecks()) registry.add(std::move(check));
   registry.add(jobs::pmtaAdHocCheck());
   registry.add(AdHocCheck{
       "tls", "tls_expiry",

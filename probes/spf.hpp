@@ -81,9 +81,18 @@ struct Evaluation {
   bool voidLimitExceeded = false;
   std::vector<TraceEntry> trace;
   std::vector<RecordSeen> records;
-  /// `all` qualifiers seen per record, e.g. {"example.com", '-'}; used to
-  /// flag +all / ?all (also inside includes).
-  std::vector<std::pair<std::string, char>> allTerms;
+  /// `all` terms met, in order, e.g. {0, "example.com", '-'}; used to flag
+  /// +all / ?all (also inside includes).
+  struct AllTerm {
+    int depth = 0;
+    std::string domain;
+    char qualifier = '+';
+    bool viaInclude = false;  ///< reached through an include (not only redirects)
+  };
+  std::vector<AllTerm> allTerms;
+  /// Audit mode: errors met in includes/terms and walked past, with the
+  /// result each would have produced (temperror or permerror).
+  std::vector<std::pair<Result, std::string>> auditErrors;
 };
 
 /// RFC 7208 check_host(). Never throws on bad input: a malformed IP gives

@@ -213,7 +213,8 @@ class Evaluator {
   Outcome evalRecord(const Record& rec, const std::string& domain, int depth, bool wantExp) {
     Outcome out;
     for (const auto& d : rec.directives) {
-      if (d.mechanism == Mechanism::All) ev_.allTerms.emplace_back(domain, d.qualifier);
+      if (d.mechanism == Mechanism::All)
+        ev_.allTerms.push_back(Evaluation::AllTerm{depth, domain, d.qualifier, includeDepth_ > 0});
       TermOutcome t = evalDirective(d, domain, depth);
       if (t.kind == TermOutcome::Error) {
         out.result = t.error;
@@ -308,7 +309,7 @@ class Evaluator {
       e.note = t.reason;
     if (opts_.audit && t.kind == TermOutcome::Match) return TermOutcome::noMatch();
     if (opts_.audit && t.kind == TermOutcome::Error) {
-      auditErrors_.push_back(t.reason);
+      ev_.auditErrors.emplace_back(t.error, t.reason);
       // Keep walking to count everything, unless the cap stops it.
       if (ev_.dnsTerms > opts_.auditTermCap) return t;
       return TermOutcome::noMatch();
@@ -326,7 +327,9 @@ class Evaluator {
   }
 
   TermOutcome evalInclude(const Directive& d, const std::string& target, int depth) {
+    ++includeDepth_;
     Outcome r = evalDomain(target, depth + 1, false);
+    --includeDepth_;
     switch (r.result) {
       case Result::Pass:
         return TermOutcome::match();
@@ -511,7 +514,7 @@ class Evaluator {
   DnsAnswer ptrAnswer_;
   std::vector<std::string> ptrNames_;
   std::map<std::string, bool> validated_;
-  std::vector<std::string> auditErrors_;
+  int includeDepth_ = 0;
 };
 
 }  // namespace

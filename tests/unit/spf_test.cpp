@@ -405,7 +405,8 @@ other.example.com:
   BOOST_CHECK_EQUAL(ev.dnsTerms, 0);
   BOOST_CHECK_EQUAL(ev.voidLookups, 0);
   BOOST_REQUIRE_EQUAL(ev.allTerms.size(), 1u);
-  BOOST_CHECK_EQUAL(ev.allTerms[0].second, '?');
+  BOOST_CHECK_EQUAL(ev.allTerms[0].qualifier, '?');
+  BOOST_CHECK(!ev.allTerms[0].viaInclude);
 }
 
 BOOST_AUTO_TEST_CASE(multiple_records_and_split_strings) {
