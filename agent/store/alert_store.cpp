@@ -422,44 +422,47 @@ bool claimOutbox(SqliteDb& db, std::int64_t id, std::int64_t now, std::int64_t t
   return ok && claimed;
 }
 
-bool markOutboxSent(SqliteDb& db, std::int64_t id, std::int64_t now, std::string& error) {
+namespace {
+/// One UPDATE of an outbox row and one counter, in one transaction.
+template <class Bind>
+bool finishAttempt(SqliteDb& db, const char* what, const char* sql, Bind bind, const char* counter,
+                   std::string& error) {
   return inTransaction(db, error, [&] {
-    SqliteStmt st = db.prepare(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_by = NULL, claim_token = NULL "
-        "WHERE id = ?",
-        error);
+    SqliteStmt st = db.prepare(sql, error);
     if (!st) return false;
-    st.bind(1, now).bind(2, id);
-    if (!st.run()) return fail(db, "mark sent", error);
-    return bumpCounter(db, kCounterSends, error);
+    bind(st);
+    if (!st.run()) return fail(db, what, error);
+    return bumpCounter(db, counter, error);
   });
+}
+}  // namespace
+
+bool markOutboxSent(SqliteDb& db, std::int64_t id, std::int64_t now, std::string& error) {
+  return finishAttempt(
+      db, "mark sent",
+      "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_by = NULL, claim_token = NULL "
+      "WHERE id = ?",
+      [&](SqliteStmt& st) { st.bind(1, now).bind(2, id); }, kCounterSends, error);
 }
 
 bool markOutboxRetry(SqliteDb& db, std::int64_t id, std::int64_t nextAt, const std::string& why,
                      bool uncertain, std::string& error) {
-  return inTransaction(db, error, [&] {
-    SqliteStmt st = db.prepare(
-        "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
-        "uncertain = max(uncertain, ?), claimed_by = NULL, claim_token = NULL WHERE id = ?",
-        error);
-    if (!st) return false;
-    st.bind(1, nextAt).bind(2, why).bind(3, uncertain ? 1 : 0).bind(4, id);
-    if (!st.run()) return fail(db, "reschedule message", error);
-    return bumpCounter(db, kCounterSendErrors, error);
-  });
+  return finishAttempt(
+      db, "reschedule message",
+      "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
+      "uncertain = max(uncertain, ?), claimed_by = NULL, claim_token = NULL WHERE id = ?",
+      [&](SqliteStmt& st) {
+        st.bind(1, nextAt).bind(2, why).bind(3, uncertain ? 1 : 0).bind(4, id);
+      },
+      kCounterSendErrors, error);
 }
 
 bool markOutboxFailed(SqliteDb& db, std::int64_t id, const std::string& why, std::string& error) {
-  return inTransaction(db, error, [&] {
-    SqliteStmt st = db.prepare(
-        "UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL, "
-        "claim_token = NULL WHERE id = ?",
-        error);
-    if (!st) return false;
-    st.bind(1, why).bind(2, id);
-    if (!st.run()) return fail(db, "mark failed", error);
-    return bumpCounter(db, kCounterSendErrors, error);
-  });
+  return finishAttempt(
+      db, "mark failed",
+      "UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL, claim_token = NULL "
+      "WHERE id = ?",
+      [&](SqliteStmt& st) { st.bind(1, why).bind(2, id); }, kCounterSendErrors, error);
 }
 
 int expireOutbox(SqliteDb& db, std::int64_t createdBefore, std::string& error) {
