@@ -8,7 +8,10 @@
 #include "agent/adhoc.hpp"
 #include "agent/job.hpp"
 #include "jobs/dns_auth.hpp"
+#include "jobs/dnsbl.hpp"
 #include "jobs/host.hpp"
+#include "jobs/dlq_depth.hpp"
+#include "jobs/oauth_expiry.hpp"
 #include "jobs/plumb_adhoc.hpp"
 #include "jobs/pmta.hpp"
 #include "jobs/warmup.hpp"
@@ -19,14 +22,20 @@ namespace mxpulse {
 void registerBuiltinJobs(JobRegistry& registry) {
   registry.add(jobs::hostKind());
   registry.add(jobs::dnsAuthKind());
+  registry.add(jobs::dnsblKind());
   registry.add(jobs::pmtaKind());
+  registry.add(jobs::oauthExpiryKind());
+  registry.add(jobs::dlqDepthKind());
   registry.add(jobs::warmupKind());
   registry.add(jobs::tlsExpiryKind());
 }
 
 void registerBuiltinAdHocChecks(AdHocRegistry& registry) {
   for (auto& check : jobs::dnsAuthAdHocChecks()) registry.add(std::move(check));
+  registry.add(jobs::dnsblAdHocCheck());
   registry.add(jobs::pmtaAdHocCheck());
+  registry.add(jobs::oauthAdHocCheck());
+  registry.add(jobs::dlqAdHocCheck());
   registry.add(AdHocCheck{
       "tls", "tls_expiry",
       "tls HOST:PORT... [--starttls smtp|imap|pop3|none] [--sni NAME] [--cafile FILE] "

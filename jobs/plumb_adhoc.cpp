@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <set>
 
 namespace mxpulse::jobs {
 
@@ -77,6 +78,104 @@ AdHocCheck pmtaAdHocCheck() {
         if (args.has("no-cli")) params["cli_fallback"] = false;
         for (const auto& d : args.all("domain")) params["domains"].push_back(d);
         for (const auto& v : args.all("vmta")) params["vmtas"].push_back(v);
+        return true;
+      }};
+}
+
+AdHocCheck oauthAdHocCheck() {
+  return AdHocCheck{
+      "oauth",
+      "oauth_expiry",
+      "oauth [--token-json FILE]... [--jwt-file FILE]... [--jwt-env VAR]... [--live-probe] "
+      "[--token-endpoint URL] [--production] [--warn-before 24h] [--crit-before 6h] "
+      "[--timeout 30s]",
+      {"live-probe", "production"},
+      [](const AdHocArgs& args, YAML::Node& params, std::string& error) {
+        if (!onlyKnown(args,
+                       {"token-json", "jwt-file", "jwt-env", "live-probe", "token-endpoint",
+                        "production", "warn-before", "crit-before"},
+                       error))
+          return false;
+        if (!args.positional.empty()) {
+          error = "unexpected argument '" + args.positional.front() + "'";
+          return false;
+        }
+        copy(args, params, {{"warn-before", "warn_before"}, {"crit-before", "crit_before"}});
+        auto baseName = [](const std::string& path) {
+          size_t slash = path.find_last_of('/');
+          return slash == std::string::npos ? path : path.substr(slash + 1);
+        };
+        std::set<std::string> names;
+        auto add = [&](const char* key, const std::string& value, const std::string& name) {
+          YAML::Node t(YAML::NodeType::Map);
+          // Names must be unique: fall back to the full path on a clash.
+          t["name"] = names.insert(name).second ? name : value;
+          t[key] = value;
+          if (std::string(key) == "token_json") {
+            if (args.has("live-probe")) t["live_probe"] = true;
+            if (args.has("token-endpoint")) t["token_endpoint"] = args.get("token-endpoint");
+            if (args.has("production")) t["testing_app"] = false;
+          }
+          params["tokens"].push_back(t);
+        };
+        for (const auto& f : args.all("token-json")) add("token_json", f, baseName(f));
+        for (const auto& f : args.all("jwt-file")) add("jwt_file", f, baseName(f));
+        for (const auto& v : args.all("jwt-env")) add("jwt_env", v, v);
+        if (!params["tokens"]) {
+          error = "give at least one --token-json, --jwt-file or --jwt-env";
+          return false;
+        }
+        return true;
+      }};
+}
+
+AdHocCheck dlqAdHocCheck() {
+  return AdHocCheck{
+      "dlq",
+      "dlq_depth",
+      "dlq QUEUE_URL... [--protocol json|query] [--endpoint URL] [--region R] [--profile P] "
+      "[--credentials-file FILE] | dlq --sqlite FILE --query SQL; [--warn-messages N] "
+      "[--crit-messages N] [--crit-age 1h] [--timeout 30s]  (AWS keys: environment or profile)",
+      {},
+      [](const AdHocArgs& args, YAML::Node& params, std::string& error) {
+        if (!onlyKnown(args,
+                       {"protocol", "endpoint", "region", "profile", "credentials-file", "sqlite",
+                        "query", "warn-messages", "crit-messages", "crit-age"},
+                       error))
+          return false;
+        copy(args, params,
+             {{"warn-messages", "warn_messages"},
+              {"crit-messages", "crit_messages"},
+              {"crit-age", "crit_age"}});
+        if (args.has("sqlite") != args.has("query")) {
+          error = "--sqlite and --query go together";
+          return false;
+        }
+        if (args.has("sqlite")) {
+          YAML::Node q(YAML::NodeType::Map);
+          q["name"] = "sql";
+          q["sqlite_path"] = args.get("sqlite");
+          q["query"] = args.get("query");
+          params["queues"].push_back(q);
+        }
+        for (const auto& url : args.positional) {
+          YAML::Node q(YAML::NodeType::Map);
+          std::string name = url;
+          while (!name.empty() && name.back() == '/') name.pop_back();
+          q["name"] = name.substr(name.find_last_of('/') + 1);
+          q["queue_url"] = url;
+          copy(args, q,
+               {{"protocol", "protocol"},
+                {"endpoint", "endpoint"},
+                {"region", "region"},
+                {"profile", "profile"},
+                {"credentials-file", "credentials_file"}});
+          params["queues"].push_back(q);
+        }
+        if (!params["queues"]) {
+          error = "give a QUEUE_URL or --sqlite FILE --query SQL";
+          return false;
+        }
         return true;
       }};
 }
