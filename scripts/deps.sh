@@ -23,6 +23,21 @@ TEST_PACKAGES=(
 packages=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
 
+# SQS emulators from the npm registry, pinned in tests/node/package-lock.json
+# (node_modules is not committed). The dlq_depth tests skip without them.
+install_node_modules() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+  [[ -d "$dir/node_modules/sqslite" && -d "$dir/node_modules/fauxqs" ]] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "deps: npm not found; the SQS emulator tests will be skipped" >&2
+    return 0
+  fi
+  echo "deps: npm ci in tests/node (sqslite, fauxqs)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+if [[ "${1:-}" == "--test" ]]; then trap install_node_modules EXIT; fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
