@@ -827,49 +827,43 @@ JobKind dnsblKind() {
 }
 
 AdHocCheck dnsblAdHocCheck() {
-  return AdHocCheck{"dnsbl",
-                    "dnsbl",
-                    "dnsbl TARGET... [--zone ZONE]... [--resolver HOST:PORT]... [--rate QPS] "
-                    "[--dqs-key-file PATH]",
-                    {},
-                    [](const AdHocArgs& args, YAML::Node& params, std::string& error) {
-                      for (const auto& [flag, values] : args.options) {
-                        if (flag != "zone" && flag != "resolver" && flag != "rate" &&
-                            flag != "dqs-key-file" && flag != "timeout") {
-                          error = "unknown option --" + flag;
-                          return false;
-                        }
-                      }
-                      if (args.positional.empty()) {
-                        error = "give an IP address or a domain to check";
-                        return false;
-                      }
-                      bool anyDomain = false;
-                      for (const auto& t : args.positional) {
-                        bool v6;
-                        if (!canonicalIp(t, v6).empty()) {
-                          params["ips"].push_back(t);
-                        } else {
-                          params["domains"].push_back(t);
-                          anyDomain = true;
-                        }
-                      }
-                      for (const auto& z : args.all("zone")) {
-                        if (dnsbl::findKnownZone(z) || !anyDomain) {
-                          params["zones"].push_back(z);
-                        } else {
-                          YAML::Node zone;
-                          zone["zone"] = z;
-                          zone["type"] = "domain";
-                          params["zones"].push_back(zone);
-                        }
-                      }
-                      for (const auto& r : args.all("resolver")) params["resolvers"].push_back(r);
-                      if (args.has("rate")) params["rate_limit"] = args.get("rate");
-                      if (args.has("dqs-key-file"))
-                        params["dqs_key_file"] = args.get("dqs-key-file");
-                      return true;
-                    }};
+  return AdHocCheck{
+      "dnsbl",
+      "dnsbl",
+      "dnsbl TARGET... [--zone ZONE]... [--domain-zone ZONE]... [--resolver HOST:PORT]... "
+      "[--rate QPS] [--dqs-key-file PATH] [--timeout 30s]",
+      {},
+      [](const AdHocArgs& args, YAML::Node& params, std::string& error) {
+        static const std::set<std::string> flags = {"zone", "domain-zone",  "resolver",
+                                                    "rate", "dqs-key-file", "timeout"};
+        for (const auto& [flag, values] : args.options) {
+          if (!flags.count(flag)) {
+            error = "unknown option --" + flag;
+            return false;
+          }
+        }
+        if (args.positional.empty()) {
+          error = "give an IP address or a domain to check";
+          return false;
+        }
+        for (const auto& t : args.positional) {
+          bool v6;
+          params[canonicalIp(t, v6).empty() ? "domains" : "ips"].push_back(t);
+        }
+        // Known zones carry their type; other zones are IP zones unless
+        // given with --domain-zone.
+        for (const auto& z : args.all("zone")) params["zones"].push_back(z);
+        for (const auto& z : args.all("domain-zone")) {
+          YAML::Node zone;
+          zone["zone"] = z;
+          zone["type"] = "domain";
+          params["zones"].push_back(zone);
+        }
+        for (const auto& r : args.all("resolver")) params["resolvers"].push_back(r);
+        if (args.has("rate")) params["rate_limit"] = args.get("rate");
+        if (args.has("dqs-key-file")) params["dqs_key_file"] = args.get("dqs-key-file");
+        return true;
+      }};
 }
 
 }  // namespace mxpulse::jobs
