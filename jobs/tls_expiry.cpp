@@ -347,12 +347,11 @@ class TlsExpiryJob : public Job {
   explicit TlsExpiryJob(TlsExpiryParams p) : params_(std::move(p)) {}
 
   JobOutput run(JobContext& ctx) override {
-    TlsExpiryParams p = params_;
-    if (p.ehloName.empty()) p.ehloName = probes::defaultClientName();
-    auto endpoints = plannedEndpoints(p, ctx);
-    auto obs =
-        observeTlsExpiry(p, endpoints, ctx.deadline(), [&ctx] { return ctx.stopRequested(); });
-    return evaluateTlsExpiry(p, obs, ctx.now());
+    // An empty ehlo_name is filled in by the probe (this host's FQDN).
+    auto endpoints = plannedEndpoints(params_, ctx);
+    auto obs = observeTlsExpiry(params_, endpoints, ctx.deadline(),
+                                [&ctx] { return ctx.stopRequested(); });
+    return evaluateTlsExpiry(params_, obs, ctx.now());
   }
 
   std::vector<std::string> inventories() const override {

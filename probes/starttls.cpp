@@ -6,7 +6,12 @@
 
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace mxpulse::probes {
 
@@ -67,19 +72,47 @@ const char* startTlsFailureName(StartTlsFailure f) {
 }
 
 std::string defaultClientName() {
+  // Computed once per process. The canonical-name lookup may reach DNS, so
+  // it runs on a helper thread and is given two seconds: a broken resolver
+  // must not eat a run's deadline before the first probe.
+  static std::mutex mutex;
+  static std::string cached;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!cached.empty()) return cached;
   char host[256] = "";
-  if (gethostname(host, sizeof host - 1) != 0 || !*host) return "localhost";
+  if (gethostname(host, sizeof host - 1) != 0 || !*host) return cached = "localhost";
   std::string name = host;
-  if (name.find('.') != std::string::npos) return name;
-  // EHLO wants a FQDN; ask the resolver (hosts file first) for one.
-  addrinfo hints{};
-  hints.ai_flags = AI_CANONNAME;
-  addrinfo* res = nullptr;
-  if (getaddrinfo(host, nullptr, &hints, &res) == 0 && res) {
-    if (res->ai_canonname && std::strchr(res->ai_canonname, '.')) name = res->ai_canonname;
-    freeaddrinfo(res);
+  if (name.find('.') != std::string::npos) return cached = name;
+  struct Lookup {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::string canon;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  try {
+    std::thread([lookup, name] {
+      addrinfo hints{};
+      hints.ai_flags = AI_CANONNAME;
+      addrinfo* res = nullptr;
+      std::string canon;
+      if (getaddrinfo(name.c_str(), nullptr, &hints, &res) == 0 && res) {
+        if (res->ai_canonname) canon = res->ai_canonname;
+        freeaddrinfo(res);
+      }
+      std::lock_guard<std::mutex> l(lookup->m);
+      lookup->canon = canon;
+      lookup->done = true;
+      lookup->cv.notify_all();
+    }).detach();
+  } catch (const std::system_error&) {
+    return name;  // no thread: the short name will do, try again next time
   }
-  return name;
+  std::unique_lock<std::mutex> l(lookup->m);
+  if (!lookup->cv.wait_for(l, std::chrono::seconds(2), [&] { return lookup->done; }))
+    return name;  // not cached: the resolver may be back next run
+  if (lookup->canon.find('.') != std::string::npos) name = lookup->canon;
+  return cached = name;
 }
 
 namespace {

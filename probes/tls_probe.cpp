@@ -235,7 +235,9 @@ TlsProbeResult TlsProber::probe(const TlsTarget& target, Deadline deadline) cons
   if (target.starttls != StartTlsProtocol::None) {
     PlainStream plain(sock.fd);
     LineReader reader(plain);
-    std::string client = target.clientName.empty() ? defaultClientName() : target.clientName;
+    std::string client = target.clientName.empty() && target.starttls == StartTlsProtocol::Smtp
+                             ? defaultClientName()
+                             : target.clientName;
     r.starttls = negotiateStartTls(plain, reader, target.starttls, client, deadline);
     if (!r.starttls.ok) return finish(fromStartTls(r.starttls), r.starttls.stage, r.starttls.error);
   }
