@@ -138,7 +138,10 @@ std::optional<DnsAuthParams> parseDnsAuthParams(MapReader& r, const JobBuildEnv&
   p.mtaStsPort = static_cast<int>(r.integer("mta_sts_port", p.mtaStsPort, 1, 65535));
   p.mtaStsCaFile = r.str("mta_sts_ca_file", "");
   p.mtaStsTimeout = r.duration("mta_sts_timeout", p.mtaStsTimeout);
-  p.mtaStsMinMaxAge = r.integer("mta_sts_min_max_age", p.mtaStsMinMaxAge, 0, 31557600);
+  p.mtaStsMinMaxAge =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          r.duration("mta_sts_min_max_age", std::chrono::seconds(p.mtaStsMinMaxAge)))
+          .count();
   if (r.errors().size() != before) return std::nullopt;
   return p;
 }
