@@ -26,16 +26,6 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   return out;
 }
 
-WarmupProgress freshProgress(const std::string& plan, std::int64_t now) {
-  WarmupProgress p;
-  p.plan = plan;
-  p.day = 1;
-  p.dayDate = utcDate(now);
-  p.startedAt = now;
-  p.lastAction = "started";
-  return p;
-}
-
 const WarmupPlan& planFor(const std::map<std::string, WarmupPlan>& plans, const std::string& name) {
   auto it = plans.find(name);
   if (it != plans.end()) return it->second;
@@ -291,6 +281,16 @@ class IpEvaluator {
 };
 
 }  // namespace
+
+WarmupProgress freshProgress(const std::string& plan, std::int64_t now) {
+  WarmupProgress p;
+  p.plan = plan;
+  p.day = 1;
+  p.dayDate = utcDate(now);
+  p.startedAt = now;
+  p.lastAction = "started";
+  return p;
+}
 
 const char* ipStateName(IpState s) {
   switch (s) {

@@ -142,6 +142,9 @@ std::vector<IpDecision> evaluateLifecycle(const LifecyclePolicy& policy,
                                           const std::map<std::string, WarmupPlan>& plans,
                                           const std::vector<IpInput>& inputs, std::int64_t now);
 
+/// Plan day 1 of `plan`, starting `now`.
+WarmupProgress freshProgress(const std::string& plan, std::int64_t now);
+
 /// Bounce and complaint verdict of a window (pure, shared with summaries).
 HealthVerdict judgeHealth(const LifecyclePolicy& policy, const HealthView& h, double& bounceRate,
                           double& complaintRate);

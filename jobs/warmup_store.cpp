@@ -272,32 +272,31 @@ void WarmupWrites::dropProgress(const std::string& ip) {
   add("DELETE FROM warmup_progress WHERE ip = ?" + andGuard(), std::move(p));
 }
 
-void WarmupWrites::addHourly(const std::string& source, const std::string& ip, std::int64_t hour,
-                             const HealthCounts& c) {
+void WarmupWrites::hourly(const std::string& source, const std::string& ip, std::int64_t hour,
+                          const HealthCounts& c, bool addUp) {
   std::vector<std::string> p = {ip,          str(hour),      source,
                                 str(c.sent), str(c.bounced), str(c.complaints)};
   if (guarded_) p.push_back(token_);
+  const char* plus = addUp ? "warmup_ip_hourly." : "";
   add("INSERT INTO warmup_ip_hourly (ip, hour, source, sent, bounced, complaints) "
       "SELECT ?, CAST(? AS INTEGER), ?, CAST(? AS INTEGER), CAST(? AS INTEGER), "
       "CAST(? AS INTEGER)" +
-          cond() +
-          " ON CONFLICT (source, ip, hour) DO UPDATE SET sent = sent + excluded.sent, "
-          "bounced = bounced + excluded.bounced, complaints = complaints + excluded.complaints",
+          cond() + " ON CONFLICT (source, ip, hour) DO UPDATE SET sent = " +
+          (addUp ? std::string(plus) + "sent + " : std::string()) +
+          "excluded.sent, bounced = " + (addUp ? std::string(plus) + "bounced + " : std::string()) +
+          "excluded.bounced, complaints = " +
+          (addUp ? std::string(plus) + "complaints + " : std::string()) + "excluded.complaints",
       std::move(p));
+}
+
+void WarmupWrites::addHourly(const std::string& source, const std::string& ip, std::int64_t hour,
+                             const HealthCounts& c) {
+  hourly(source, ip, hour, c, true);
 }
 
 void WarmupWrites::setHourly(const std::string& source, const std::string& ip, std::int64_t hour,
                              const HealthCounts& c) {
-  std::vector<std::string> p = {ip,          str(hour),      source,
-                                str(c.sent), str(c.bounced), str(c.complaints)};
-  if (guarded_) p.push_back(token_);
-  add("INSERT INTO warmup_ip_hourly (ip, hour, source, sent, bounced, complaints) "
-      "SELECT ?, CAST(? AS INTEGER), ?, CAST(? AS INTEGER), CAST(? AS INTEGER), "
-      "CAST(? AS INTEGER)" +
-          cond() +
-          " ON CONFLICT (source, ip, hour) DO UPDATE SET sent = excluded.sent, "
-          "bounced = excluded.bounced, complaints = excluded.complaints",
-      std::move(p));
+  hourly(source, ip, hour, c, false);
 }
 
 void WarmupWrites::pruneHourly(std::int64_t beforeHour) {
@@ -381,11 +380,7 @@ bool operatorSetIpState(const std::string& dbPath, const std::string& ip, IpStat
   w.saveIpState(ip, r, now);
   w.addTransition(ip, t, now, "operator", user);
   if (to == IpState::Warming) {
-    WarmupProgress p;
-    p.plan = plan;
-    p.day = 1;
-    p.dayDate = utcDate(now);
-    p.startedAt = now;
+    WarmupProgress p = freshProgress(plan, now);
     p.lastAction = "started by operator";
     w.saveProgress(ip, p, now);
   } else {

@@ -88,6 +88,8 @@ class WarmupWrites {
  private:
   WarmupWrites() = default;
   void add(std::string sql, std::vector<std::string> params);
+  void hourly(const std::string& source, const std::string& ip, std::int64_t hour,
+              const HealthCounts& c, bool addUp);
   std::string cond() const;      ///< " WHERE <guard>" (or " WHERE 1")
   std::string andGuard() const;  ///< " AND <guard>" (or "")
   bool guarded_ = false;
