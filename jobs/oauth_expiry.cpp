@@ -348,7 +348,8 @@ JobOutput evaluateOAuthExpiry(const OAuthExpiryParams& p, const OAuthObservation
           break;
         case O::ClientError:
           status = Status::Critical;
-          sum += "; refused: " + pr.error + " (HTTP " + std::to_string(pr.httpStatus) + ")";
+          sum += "; refused: " + pr.error + " (HTTP " + std::to_string(pr.httpStatus) + ")" +
+                 (pr.description.empty() ? std::string() : ": " + pr.description);
           break;
         case O::ServerError:
         case O::Unreachable:
