@@ -308,6 +308,8 @@ class ConfigParser {
     std::map<std::string, int> names;
     for (size_t i = 0; i < node.size(); ++i) {
       std::string path = indexPath("jobs", i);
+      // Name the job in every message about it: "jobs[3](dnsbl).every".
+      if (node[i].IsMap() && node[i]["name"].IsScalar()) path += "(" + node[i]["name"].Scalar() + ")";
       MapReader r(node[i], path, errors_);
       if (!r.ok()) continue;
       JobConfig job;
@@ -315,7 +317,6 @@ class ConfigParser {
       auto kind = r.optString("kind", true);
       if (name) {
         job.name = *name;
-        path += "(" + *name + ")";
         if (!validName(*name))
           errors_.add(r.node("name"), path + ".name", "must match [a-z0-9][a-z0-9_-]* (max 64)");
         int line = node[i]["name"].Mark().line + 1;

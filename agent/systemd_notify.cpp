@@ -33,7 +33,7 @@ std::chrono::milliseconds watchdogInterval() {
   const char* usec = std::getenv("WATCHDOG_USEC");
   if (!usec) return std::chrono::milliseconds(0);
   const char* pid = std::getenv("WATCHDOG_PID");
-  if (pid && std::atol(pid) != static_cast<long>(getpid())) return std::chrono::milliseconds(0);
+  if (pid && *pid && std::atol(pid) != static_cast<long>(getpid())) return std::chrono::milliseconds(0);
   long long us = std::atoll(usec);
   if (us <= 0) return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(us / 2000);

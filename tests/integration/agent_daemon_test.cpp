@@ -51,7 +51,7 @@ bool contains(const std::string& hay, const std::string& needle) {
 }
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(daemon)
+BOOST_AUTO_TEST_SUITE(agent_daemon)
 
 BOOST_AUTO_TEST_CASE(runs_reloads_and_stops_cleanly) {
   TempDir dir;

@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(results_and_samples_pass_through_with_the_job_label) {
     return out;
   };
   RunRecord r = run(jobWith(job));
-  BOOST_TEST(r.outcome == RunOutcome::Completed);
+  BOOST_TEST((r.outcome == RunOutcome::Completed));
   BOOST_TEST(r.startedAt == 1795219200);
   BOOST_REQUIRE(r.output.results.size() == 1u);
   BOOST_TEST(r.output.samples.at(0).labels.at(0).first == "job");
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(an_exception_is_a_bug_reported_as_unknown) {
   auto job = std::make_shared<FakeJob>();
   job->body = [](JobContext&) -> JobOutput { throw std::runtime_error("boom"); };
   RunRecord r = run(jobWith(job));
-  BOOST_TEST(r.outcome == RunOutcome::Error);
+  BOOST_TEST((r.outcome == RunOutcome::Error));
   BOOST_REQUIRE(r.output.results.size() == 1u);
   BOOST_TEST(static_cast<int>(r.output.results[0].status) == 3);
   BOOST_TEST(r.output.results[0].summary == "fake: unknown: internal error: boom");
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_hung_job_times_out_and_its_late_result_is_dropped) {
   auto handle = std::make_shared<RunHandle>();
   Runner runner(*inventories, [] { return kNow; }, stopping);
   RunRecord r = runner.run(jobWith(job, milliseconds(100)), handle);
-  BOOST_TEST(r.outcome == RunOutcome::Timeout);
+  BOOST_TEST((r.outcome == RunOutcome::Timeout));
   BOOST_REQUIRE(r.output.results.size() == 1u);
   BOOST_TEST(r.output.results[0].check == "job");
   BOOST_TEST(r.output.results[0].summary.find("timeout after 100ms") != std::string::npos);
