@@ -45,7 +45,7 @@
 //
 // Metrics (gauges; `job` label added by the framework)
 //   mxpulse_warmup_ip_state{ip,state} (1 for the current state, 0 for others),
-//   mxpulse_warmup_plan_day{ip}, mxpulse_warmup_plan_days{ip},
+//   mxpulse_warmup_plan_day{ip}, mxpulse_warmup_plan_length{ip} (days),
 //   mxpulse_warmup_target_quota_messages{ip,period="hourly|daily"},
 //   mxpulse_warmup_applied_quota_messages{ip,period} (as in MailWizz after the run),
 //   mxpulse_warmup_window_sent_messages{ip}, mxpulse_warmup_bounce_ratio{ip},

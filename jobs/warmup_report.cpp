@@ -12,8 +12,8 @@ const MetricDesc kIpState{"mxpulse_warmup_ip_state",
                           MetricType::Gauge};
 const MetricDesc kPlanDay{"mxpulse_warmup_plan_day", "Warmup plan day in force for the IP.",
                           MetricType::Gauge};
-const MetricDesc kPlanDays{"mxpulse_warmup_plan_days", "Length of the IP's warmup plan in days.",
-                           MetricType::Gauge};
+const MetricDesc kPlanLength{"mxpulse_warmup_plan_length",
+                             "Number of days in the IP's warmup plan.", MetricType::Gauge};
 const MetricDesc kTarget{"mxpulse_warmup_target_quota_messages",
                          "Quota the lifecycle wants for the IP's delivery server (0 = unlimited).",
                          MetricType::Gauge};
@@ -122,7 +122,7 @@ void ipResults(const WarmupParams& params, const std::string& jobName,
                              s == d.record.state ? 1.0 : 0.0);
   if (d.progress && d.record.state == IpState::Warming) {
     out.samples.emplace_back(kPlanDay, Labels{{"ip", d.ip}}, d.progress->day);
-    out.samples.emplace_back(kPlanDays, Labels{{"ip", d.ip}}, d.planLength);
+    out.samples.emplace_back(kPlanLength, Labels{{"ip", d.ip}}, d.planLength);
   }
   if (d.quota) {
     out.samples.emplace_back(kTarget, Labels{{"ip", d.ip}, {"period", "daily"}},

@@ -129,6 +129,12 @@ BOOST_AUTO_TEST_CASE(once_ip_commands_and_metrics) {
   BOOST_TEST(prom.find("mxpulse_warmup_applied_quota_messages{job=\"warmup\",ip=\"192.0.2.7\","
                        "period=\"daily\"} 20000") != std::string::npos);
   BOOST_TEST(prom.find("mxpulse_warmup_mailwizz_up{job=\"warmup\"} 1") != std::string::npos);
+  if (test::fileExists("/usr/bin/promtool")) {
+    auto lint = test::runProcess(
+        {"/bin/sh", "-c",
+         "promtool check metrics < '" + s.dir.file("textfile/mxpulse.prom") + "'"});
+    BOOST_TEST(lint.exitCode == 0, lint.out << lint.err);
+  }
 
   r = s.run({"ip", "list", "--json"});
   BOOST_TEST(r.exitCode == 0, r.err);
