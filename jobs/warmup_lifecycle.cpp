@@ -193,6 +193,10 @@ class IpEvaluator {
       d_.notes.push_back("quarantined by an operator; release with `mxpulse ip set`");
       return;
     }
+    if (!bl.listedZones.empty()) {
+      d_.notes.push_back("still listed on " + join(bl.listedZones));
+      return;
+    }
     if (!bl.unknownZones.empty()) {
       d_.notes.push_back("release waits: DNSBL state unknown on " + join(bl.unknownZones));
       return;

@@ -306,6 +306,12 @@ BOOST_AUTO_TEST_CASE(listing_quarantines_and_a_warm_standby_takes_over) {
   // Still listed a day later: stays quarantined, no second replacement.
   d = sim.step(at(41));
   BOOST_TEST(name(sim.find(d, "192.0.2.51").record.state) == "STANDBY");
+  // Clean on another zone for long does not release while still listed.
+  sim.ip("192.0.2.50").dnsbl.clearSince = at(0);
+  d = sim.step(at(48));
+  BOOST_TEST(name(sim.find(d, "192.0.2.50").record.state) == "QUARANTINE");
+  BOOST_TEST(sim.find(d, "192.0.2.50").summary.find("still listed on zen.spamhaus.org") !=
+             std::string::npos);
 
   // Delisted on day 42 (the dnsbl row's `since`); an unknown zone blocks release.
   IpInput& q = sim.ip("192.0.2.50");
