@@ -181,6 +181,12 @@ void syncResults(const WarmupParams& params, const std::string& jobName,
       r.facts.set("server_id", srv.serverId);
       r.facts.set("error", obs.mailwizzError);
       out.results.push_back(std::move(r));
+      // Cannot tell, rather than silently dropping (and "resolving") it.
+      CheckResult c("mailwizz_warmup_conflict", srv.ip, Status::Unknown,
+                    "cannot tell whether server " + std::to_string(srv.serverId) +
+                        " has a MailWizz warmup plan: " + obs.mailwizzError);
+      c.facts.set("server_id", srv.serverId);
+      out.results.push_back(std::move(c));
     }
     return;
   }

@@ -420,6 +420,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_accepts_and_says_nothing_is_unknown) {
   BOOST_TEST(r.status == Status::Unknown);
   BOOST_TEST(r.summary.find("cannot connect") != std::string::npos, r.summary);
   BOOST_TEST(r.summary.find("next run retries") != std::string::npos);
+  BOOST_TEST(result(out, "mailwizz_warmup_conflict", "192.0.2.7").status == Status::Unknown);
   BOOST_TEST(scalar(st.store.db(), "SELECT COUNT(*) FROM warmup_ip_state") == 3);
   BOOST_TEST(scalar(st.store.db(), "SELECT COUNT(*) FROM warmup_sync_audit") == 0);
 }
