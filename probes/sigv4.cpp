@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <map>
 
 #include "probes/digest.hpp"
+#include "probes/time_text.hpp"
 
 namespace mxpulse::probes {
 
@@ -66,12 +66,7 @@ std::string awsCanonicalPath(const std::string& path, bool normalize) {
 }
 
 std::string amzDate(std::int64_t unixTime) {
-  std::time_t t = static_cast<std::time_t>(unixTime);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  return formatUtc(unixTime, "%Y%m%dT%H%M%SZ");
 }
 
 SigV4Signed signV4(const SigV4Request& request, const AwsCredentials& credentials,

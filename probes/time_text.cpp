@@ -48,13 +48,16 @@ std::optional<std::int64_t> parseTimestamp(const std::string& textIn) {
   return static_cast<std::int64_t>(timegm(&tm)) - offset;
 }
 
-std::string formatUtc(std::int64_t unixTime) {
+std::string formatUtc(std::int64_t unixTime, const char* format) {
   std::time_t t = static_cast<std::time_t>(unixTime);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
+  char buf[64];
+  return std::string(buf, std::strftime(buf, sizeof buf, format, &tm));
+}
+
+std::string formatUtc(std::int64_t unixTime) {
+  return formatUtc(unixTime, "%Y-%m-%d %H:%M:%S UTC");
 }
 
 }  // namespace mxpulse::probes

@@ -16,5 +16,7 @@ namespace mxpulse::probes {
 std::optional<std::int64_t> parseTimestamp(const std::string& text);
 /// "2026-05-01 12:34:56 UTC".
 std::string formatUtc(std::int64_t unixTime);
+/// strftime(`format`) of the UTC time (e.g. "%Y%m%dT%H%M%SZ").
+std::string formatUtc(std::int64_t unixTime, const char* format);
 
 }  // namespace mxpulse::probes

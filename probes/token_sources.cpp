@@ -150,6 +150,23 @@ bool base64UrlDecode(const std::string& in, std::string& out) {
   return true;
 }
 
+std::string base64UrlEncode(const std::string& in) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(buffer >> bits) & 63]);
+    }
+  }
+  if (bits) out.push_back(alphabet[(buffer << (6 - bits)) & 63]);
+  return out;
+}
+
 JwtInfo decodeJwt(const std::string& tokenIn) {
   JwtInfo j;
   std::string token = tokenIn;

@@ -50,6 +50,8 @@ JwtInfo decodeJwt(const std::string& token);
 /// base64url (RFC 4648 §5) without padding (padding tolerated); false on
 /// characters outside the alphabet.
 bool base64UrlDecode(const std::string& in, std::string& out);
+/// base64url without padding (for building JWTs in tests and tools).
+std::string base64UrlEncode(const std::string& in);
 
 /// First 16 hex digits of SHA-256(secret): identifies a token in state and
 /// facts without revealing it.

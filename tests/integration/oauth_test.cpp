@@ -9,15 +9,11 @@
 #include "agent/config_errors.hpp"
 #include "agent/yaml_reader.hpp"
 #include "jobs/oauth_expiry.hpp"
+#include "probes/token_sources.hpp"
 #include "tests/support/fake_http.hpp"
 #include "tests/support/fixed_context.hpp"
+#include "tests/support/status_print.hpp"
 #include "tests/support/test_support.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
 
 using namespace mxpulse;
 
@@ -34,20 +30,6 @@ std::string tokenJson(const std::string& expiry) {
          kClientSecret +
          R"(", "scopes": ["https://www.googleapis.com/auth/gmail.send"], "universe_domain": "googleapis.com", "account": "", "expiry": ")" +
          expiry + R"("})";
-}
-
-std::string b64url(const std::string& in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) out.push_back(a[(buf >> (bits -= 6)) & 63]);
-  }
-  if (bits) out.push_back(a[(buf << (6 - bits)) & 63]);
-  return out;
 }
 
 JobOutput run(const std::string& yaml) {
@@ -99,11 +81,12 @@ BOOST_AUTO_TEST_CASE(token_files_and_jwts) {
   test::writeFile(dir.file("access-only.json"),
                   R"({"token": "ya29.x", "expiry": "2026-05-01T15:00:00Z"})");
   test::writeFile(dir.file("broken.json"), "{\"token\": ");
-  std::string header = b64url(R"({"alg":"RS256","typ":"JWT"})");
-  test::writeFile(dir.file("api.jwt"),
-                  header + "." + b64url(R"({"exp":1777719600})") + ".c2ln\n");  // +23h
-  setenv("MXPULSE_TEST_JWT", (header + "." + b64url(R"({"exp":1777730400.5})") + ".c2ln").c_str(),
-         1);
+  std::string header = probes::base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})");
+  test::writeFile(
+      dir.file("api.jwt"),
+      header + "." + probes::base64UrlEncode(R"({"exp":1777719600})") + ".c2ln\n");  // +23h
+  setenv("MXPULSE_TEST_JWT",
+         (header + "." + probes::base64UrlEncode(R"({"exp":1777730400.5})") + ".c2ln").c_str(), 1);
   JobOutput out = run("{tokens: [{name: micro, token_json: '" + dir.file("micro.json") +
                       "'}, {name: plain, token_json: '" + dir.file("plain.json") +
                       "', testing_app: false}, {name: access-only, token_json: '" +

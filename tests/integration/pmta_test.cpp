@@ -15,13 +15,8 @@
 #include "probes/bounded_http.hpp"
 #include "tests/support/fake_http.hpp"
 #include "tests/support/fixed_context.hpp"
+#include "tests/support/status_print.hpp"
 #include "tests/support/test_support.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
 
 using namespace mxpulse;
 using Mode = test::FakeHttpResponse::Mode;

@@ -15,12 +15,7 @@
 #include "tests/support/fake_http.hpp"
 #include "tests/support/fixed_context.hpp"
 #include "tests/support/sqs_emulators.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
+#include "tests/support/status_print.hpp"
 
 using namespace mxpulse;
 using test::SqsEmulator;

@@ -10,13 +10,8 @@
 #include "agent/yaml_reader.hpp"
 #include "jobs/dlq_depth.hpp"
 #include "probes/sqs_client.hpp"
+#include "tests/support/status_print.hpp"
 #include "tests/support/test_support.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
 
 using namespace mxpulse;
 using namespace mxpulse::jobs;
@@ -25,25 +20,26 @@ namespace {
 
 constexpr std::int64_t kNow = 1777636800;
 
-DlqDepthParams params(const std::string& yaml) {
+std::optional<DlqDepthParams> tryParse(const std::string& yaml, std::string& errorsOut) {
   ConfigErrors errors("t");
   YAML::Node node = YAML::Load(yaml);
   MapReader r(node, "params", errors);
   auto p = parseDlqDepthParams(r, JobBuildEnv{});
   r.finish();
-  std::string all;
-  for (const auto& e : errors.errors()) all += e + "\n";
-  BOOST_TEST_REQUIRE(p.has_value(), all);
+  for (const auto& e : errors.errors()) errorsOut += e + "\n";
+  return errors.empty() ? p : std::nullopt;
+}
+
+DlqDepthParams params(const std::string& yaml) {
+  std::string errors;
+  auto p = tryParse(yaml, errors);
+  BOOST_TEST_REQUIRE(p.has_value(), errors);
   return *p;
 }
 
 bool invalid(const std::string& yaml) {
-  ConfigErrors errors("t");
-  YAML::Node node = YAML::Load(yaml);
-  MapReader r(node, "params", errors);
-  auto p = parseDlqDepthParams(r, JobBuildEnv{});
-  r.finish();
-  return !p || !errors.empty();
+  std::string errors;
+  return !tryParse(yaml, errors).has_value();
 }
 
 /// Sets environment variables for the scope of a test, restoring them after.

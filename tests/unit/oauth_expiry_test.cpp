@@ -9,12 +9,7 @@
 #include "jobs/oauth_expiry.hpp"
 #include "probes/time_text.hpp"
 #include "probes/token_sources.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
+#include "tests/support/status_print.hpp"
 
 using namespace mxpulse;
 using namespace mxpulse::jobs;
@@ -24,25 +19,9 @@ namespace {
 
 constexpr std::int64_t kNow = 1777636800;  // 2026-05-01 12:00:00 UTC
 
-std::string b64url(const std::string& in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(a[(buf >> bits) & 63]);
-    }
-  }
-  if (bits) out.push_back(a[(buf << (6 - bits)) & 63]);
-  return out;
-}
-
 std::string jwt(const std::string& payload) {
-  return b64url(R"({"alg":"RS256","typ":"JWT"})") + "." + b64url(payload) + ".c2lnbmF0dXJl";
+  return probes::base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})") + "." +
+         probes::base64UrlEncode(payload) + ".c2lnbmF0dXJl";
 }
 
 OAuthExpiryParams params(const std::string& yaml) {

@@ -10,13 +10,8 @@
 #include "agent/yaml_reader.hpp"
 #include "jobs/pmta.hpp"
 #include "probes/pmta_client.hpp"
+#include "tests/support/status_print.hpp"
 #include "tests/support/test_support.hpp"
-
-namespace mxpulse {
-std::ostream& operator<<(std::ostream& o, Status s) {
-  return o << statusName(s);
-}
-}  // namespace mxpulse
 
 using namespace mxpulse;
 using namespace mxpulse::probes;
