@@ -184,6 +184,27 @@ BOOST_AUTO_TEST_CASE(live_probe_against_a_fake_token_endpoint) {
   }
 }
 
+// (name, expires_at) rows from a real SQLite file, in the forms apps store.
+BOOST_AUTO_TEST_CASE(sql_rows_from_sqlite) {
+  test::TempDir dir;
+  auto r = test::runProcess({"sqlite3", dir.file("app.db"),
+                             "CREATE TABLE oauth_tokens (provider TEXT, expires_at);"
+                             "INSERT INTO oauth_tokens VALUES ('google', '2026-05-01T15:00:00Z'),"
+                             "('microsoft', 1777726800), ('zoho', '2026-05-01 11:00:00'),"
+                             "('broken', 'soon');"});
+  test::skipUnless(r.exitCode == 0, "sqlite3 CLI not installed");
+  JobOutput out = run("{sql: [{name: app, sqlite_path: '" + dir.file("app.db") +
+                      "', query: 'SELECT provider, expires_at FROM oauth_tokens'}]}");
+  BOOST_TEST(find(out, "oauth_token", "app/google")->status == Status::Critical);  // 3 h
+  BOOST_TEST(find(out, "oauth_token", "app/microsoft")->status == Status::Ok);     // 25 h
+  BOOST_TEST(find(out, "oauth_token", "app/zoho")->status == Status::Critical);    // expired
+  BOOST_TEST(find(out, "oauth_token", "app/broken")->status == Status::Unknown);
+  JobOutput bad = run("{sql: [{name: app, sqlite_path: '" + dir.file("app.db") +
+                      "', query: 'DELETE FROM oauth_tokens'}]}");
+  BOOST_TEST(find(bad, "oauth_token", "app")->status == Status::Unknown);
+  BOOST_TEST(find(bad, "oauth_token", "app")->summary.find("read-only") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(adhoc_check_oauth) {
   test::TempDir dir;
   test::writeFile(dir.file("token.json"), tokenJson("2026-05-01T12:34:56Z"));

@@ -12,6 +12,7 @@
 #include "agent/config_errors.hpp"
 #include "agent/yaml_reader.hpp"
 #include "jobs/pmta.hpp"
+#include "probes/bounded_exec.hpp"
 #include "probes/bounded_http.hpp"
 #include "tests/support/fake_http.hpp"
 #include "tests/support/fixed_context.hpp"
@@ -272,6 +273,32 @@ BOOST_AUTO_TEST_CASE(cli_that_hangs_is_killed_at_the_deadline) {
   BOOST_TEST(t.out.results[0].summary.find("HTTP: ") != std::string::npos);
   BOOST_TEST(t.out.results[0].summary.find("did not finish by the deadline") != std::string::npos);
   BOOST_TEST(t.seconds < 5.0);
+}
+
+// The CLI runner itself: exit codes, missing programs, the output cap and
+// the deadline (the child is killed, not waited for).
+BOOST_AUTO_TEST_CASE(bounded_exec_limits) {
+  Deadline d = Deadline::in(std::chrono::seconds(10));
+  auto ok = probes::runBounded({"/bin/echo", "status.queue.smtp.rcp=\"1\""}, d, 1024);
+  BOOST_TEST(ok.error.empty());
+  BOOST_TEST(ok.exitCode == 0);
+  BOOST_TEST(ok.out == "status.queue.smtp.rcp=\"1\"\n");
+  auto missing = probes::runBounded({"/nonexistent/pmta", "--dom"}, d, 1024);
+  BOOST_TEST(!missing.error.empty());
+  auto failing = probes::runBounded({"/bin/sh", "-c", "echo oops >&2; exit 3"}, d, 1024);
+  BOOST_TEST(failing.exitCode == 3);
+  BOOST_TEST(failing.err == "oops\n");
+  BOOST_TEST(failing.error.find("exited with status 3") != std::string::npos);
+  auto flood = probes::runBounded({"/bin/sh", "-c", "yes status.x=\\\"1\\\""}, d, 65536);
+  BOOST_TEST(flood.truncated);
+  BOOST_TEST(flood.out.size() == 65536u);
+  BOOST_TEST(flood.error.find("more than 65536 bytes") != std::string::npos);
+  auto start = std::chrono::steady_clock::now();
+  auto slow =
+      probes::runBounded({"/bin/sleep", "30"}, Deadline::in(std::chrono::milliseconds(300)), 1024);
+  BOOST_TEST(slow.timedOut);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  BOOST_TEST(took < 5.0);  // killed at the 0.3 s deadline, not after sleep's 30 s
 }
 
 BOOST_AUTO_TEST_CASE(adhoc_check_json) {
