@@ -231,10 +231,10 @@ JobOutput evaluatePmta(const PmtaParams& params, const PmtaObservations& obs, st
   tr.facts.set("recipients_by_kind", kinds);
   tr.facts.set("connections_in", s.connectionsIn);
   tr.facts.set("connections_out", s.connectionsOut);
-  tr.facts.set("last_hour_in_recipients", s.lastHour.inRcp);
-  tr.facts.set("last_hour_out_recipients", s.lastHour.outRcp);
-  tr.facts.set("last_minute_out_recipients", s.lastMinute.outRcp);
-  tr.facts.set("total_out_recipients", s.total.outRcp);
+  tr.facts.set("last_hour_in_recipients", static_cast<long long>(s.lastHour.inRcp));
+  tr.facts.set("last_hour_out_recipients", static_cast<long long>(s.lastHour.outRcp));
+  tr.facts.set("last_minute_out_recipients", static_cast<long long>(s.lastMinute.outRcp));
+  tr.facts.set("total_out_recipients", static_cast<long long>(s.total.outRcp));
   if (!obs.httpError.empty()) tr.facts.set("http_error", obs.httpError);
   if (!s.problems.empty()) {
     Json problems = Json::array();
