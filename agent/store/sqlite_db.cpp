@@ -3,6 +3,9 @@
 
 #include "agent/store/migrations.hpp"
 
+#include <algorithm>
+#include <set>
+
 namespace mxpulse {
 
 SqliteStmt& SqliteStmt::operator=(SqliteStmt&& o) noexcept {
@@ -161,28 +164,66 @@ SqliteTransaction::~SqliteTransaction() {
 }
 
 bool applyMigrations(SqliteDb& db, std::string& error) {
+  // Each applied migration is recorded by number, so one that lands after a
+  // higher-numbered one (parallel branches) still runs. user_version mirrors
+  // the highest applied number for tools that look there.
+  if (!db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+               "name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
+               error))
+    return false;
   SqliteStmt v = db.prepare("PRAGMA user_version", error);
   if (!v || v.step() != SQLITE_ROW) return false;
-  int current = static_cast<int>(v.int64(0));
+  int userVersion = static_cast<int>(v.int64(0));
   v = SqliteStmt();
   const auto& all = migrations();
-  int newest = all.empty() ? 0 : all.back().version;
-  if (current > newest) {
-    error = "state DB " + db.path() + " has schema version " + std::to_string(current) +
-            " but this mxpulse knows only up to " + std::to_string(newest) +
+  std::set<int> known, applied;
+  for (const auto& m : all) known.insert(m.version);
+  {
+    SqliteStmt rows = db.prepare("SELECT version FROM schema_migrations", error);
+    if (!rows) return false;
+    while (rows.step() == SQLITE_ROW) applied.insert(static_cast<int>(rows.int64(0)));
+  }
+  int newestKnown = all.empty() ? 0 : all.back().version;
+  if (userVersion > newestKnown) {
+    error = "state DB " + db.path() + " has schema version " + std::to_string(userVersion) +
+            " but this mxpulse knows only up to " + std::to_string(newestKnown) +
             "; run the newer mxpulse or restore an older DB";
     return false;
   }
-  for (const auto& m : all) {
-    if (m.version <= current) continue;
-    SqliteTransaction tx(db);
-    if (!tx.begin(error)) return false;
-    std::string detail;
-    if (!db.exec(m.sql, detail)) {
-      error = "migration " + std::string(m.name) + " failed: " + detail;
+  if (applied.empty() && userVersion > 0) {
+    // A DB from before this table existed: what user_version covers is done.
+    for (const auto& m : all)
+      if (m.version <= userVersion) applied.insert(m.version);
+  }
+  for (int version : applied) {
+    if (!known.count(version)) {
+      error = "state DB " + db.path() + " has schema migration " + std::to_string(version) +
+              " that this mxpulse does not know; run the newer mxpulse or restore an older DB";
       return false;
     }
-    if (!db.exec("PRAGMA user_version = " + std::to_string(m.version), error)) return false;
+  }
+  int highest = applied.empty() ? 0 : *applied.rbegin();
+  for (const auto& m : all) {
+    bool done = applied.count(m.version) > 0;
+    SqliteTransaction tx(db);
+    if (!tx.begin(error)) return false;
+    if (!done) {
+      std::string detail;
+      if (!db.exec(m.sql, detail)) {
+        error = "migration " + std::string(m.name) + " failed: " + detail;
+        return false;
+      }
+      highest = std::max(highest, m.version);
+    }
+    SqliteStmt rec = db.prepare("INSERT OR IGNORE INTO schema_migrations (version, name) VALUES (?, ?)",
+                                error);
+    if (!rec) return false;
+    rec.bind(1, m.version).bind(2, std::string(m.name));
+    if (!rec.run()) {
+      error = db.lastError();
+      return false;
+    }
+    if (!db.exec("PRAGMA user_version = " + std::to_string(highest), error)) return false;
     if (!tx.commit(error)) return false;
   }
   return true;

@@ -64,6 +64,32 @@ BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {
   BOOST_TEST(error.find("schema version 9999") != std::string::npos, error);
 }
 
+BOOST_AUTO_TEST_CASE(a_migration_that_lands_after_a_higher_one_still_runs) {
+  test::TempDir dir;
+  std::string error;
+  {
+    SqliteDb db;
+    BOOST_REQUIRE(db.open(dir.file("s.db"), SqliteDb::Mode::ReadWriteCreate, error));
+    // As if every migration but the first had been applied on another branch.
+    BOOST_REQUIRE(db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
+                          "NOT NULL, applied_at INTEGER NOT NULL DEFAULT 0)",
+                          error));
+    for (const auto& m : migrations()) {
+      if (m.version == 1) continue;
+      BOOST_REQUIRE(db.exec("INSERT INTO schema_migrations (version, name) VALUES (" +
+                                std::to_string(m.version) + ", 'x')",
+                            error));
+    }
+    BOOST_REQUIRE(db.exec("PRAGMA user_version = " + std::to_string(migrations().back().version),
+                          error));
+  }
+  SqliteDb db;
+  BOOST_REQUIRE(db.open(dir.file("s.db"), SqliteDb::Mode::ReadWriteCreate, error));
+  BOOST_REQUIRE_MESSAGE(applyMigrations(db, error), error);
+  BOOST_TEST(count(db, "SELECT count(*) FROM sqlite_master WHERE name='latest'") == 1);
+  BOOST_TEST(count(db, "SELECT count(*) FROM schema_migrations WHERE version = 1") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_corrupt_file_is_detected_at_open_with_the_fix) {
   test::TempDir dir;
   test::writeFile(dir.file("s.db"), std::string(8192, 'x'));
