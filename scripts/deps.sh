@@ -18,6 +18,7 @@ TEST_PACKAGES=(
   python3-aiosmtpd prometheus-blackbox-exporter   # STARTTLS server, TLS peer
   curl bc time                            # scripts/bench-tls.sh (drives blackbox, timing)
   systemd                                 # systemd-analyze verify
+  nodejs                                  # SQS emulators (sqslite, fauxqs) for dlq_depth; Node >= 20
 )
 
 packages=("${BUILD_PACKAGES[@]}")
