@@ -3,6 +3,7 @@
 #include "jobs/dns_auth.hpp"
 
 #include "agent/yaml_reader.hpp"
+#include "jobs/dns_auth_internal.hpp"
 #include "probes/ldns_resolver.hpp"
 
 namespace mxpulse::jobs {
@@ -16,6 +17,9 @@ JobOutput evaluateDnsAuth(const DnsAuthParams& params, const DnsAuthObservations
   for (const auto& o : obs.ptr) evaluatePtr(o, out);
   for (const auto& o : obs.mtaSts) evaluateMtaSts(params, o, out);
   for (const auto& o : obs.tlsRpt) evaluateTlsRpt(o, out);
+  if (obs.dnsQuestions > 0)
+    out.samples.emplace_back(dnsauth::kDnsQuestions, Labels{},
+                             static_cast<double>(obs.dnsQuestions));
   return out;
 }
 

@@ -53,6 +53,7 @@
 //   mxpulse_ptr_fcrdns{ip}                 1 forward-confirmed, 0 not
 //   mxpulse_mta_sts_enforce{domain}        1 mode enforce, 0 otherwise
 //   mxpulse_mta_sts_max_age_seconds{domain}
+//   mxpulse_dns_auth_dns_questions         distinct DNS questions the run sent
 // Statuses go out through the framework's mxpulse_check_status.
 #pragma once
 
@@ -172,6 +173,7 @@ struct DnsAuthObservations {
   std::vector<PtrObservation> ptr;
   std::vector<StsObservation> mtaSts;
   std::vector<TlsRptObservation> tlsRpt;
+  size_t dnsQuestions = 0;  ///< distinct questions the run sent to the resolver
 };
 
 /// Parses `params`; errors go to the reader. nullopt when invalid.

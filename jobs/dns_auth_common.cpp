@@ -30,6 +30,9 @@ const MetricDesc kPtrFcrdns{"mxpulse_ptr_fcrdns",
 const MetricDesc kMtaStsEnforce{"mxpulse_mta_sts_enforce",
                                 "Whether the MTA-STS policy mode is enforce (1) or not (0).",
                                 MetricType::Gauge};
+const MetricDesc kDnsQuestions{"mxpulse_dns_auth_dns_questions",
+                               "Distinct DNS questions (name, type) the last run sent.",
+                               MetricType::Gauge};
 const MetricDesc kMtaStsMaxAge{"mxpulse_mta_sts_max_age_seconds", "MTA-STS policy max_age.",
                                MetricType::Gauge};
 

@@ -11,7 +11,7 @@
 namespace mxpulse::jobs::dnsauth {
 
 extern const MetricDesc kSpfLookups, kSpfVoidLookups, kSpfPass, kDkimKeyBits, kDmarcPolicy,
-    kDmarcPct, kMxHosts, kPtrFcrdns, kMtaStsEnforce, kMtaStsMaxAge;
+    kDmarcPct, kMxHosts, kPtrFcrdns, kMtaStsEnforce, kMtaStsMaxAge, kDnsQuestions;
 
 /// "servfail (detail)" for a failed lookup.
 std::string dnsFailure(const probes::DnsAnswer& a);

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// dns_auth's I/O shell: every lookup of a run, on `concurrency` threads
-// calling the blocking DnsResolver::resolve() with the run's deadline. One
-// resolver serves the whole run, so its cache turns an include shared by a
-// thousand domains into one query.
+// dns_auth's I/O shell. The run's DNS goes through one LookupMemo (one
+// question per name and type per run), warmed by an asynchronous walk of
+// the names the checks will ask (jobs/dns_auth_memo.hpp); then the checks
+// run on `concurrency` threads, each lookup a memo hit or, for what the walk
+// could not foresee, a blocking DnsResolver::resolve() with the run's
+// deadline. An include shared by a thousand domains is one query.
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "jobs/dns_auth.hpp"
+#include "jobs/dns_auth_memo.hpp"
 #include "probes/dmarc_record.hpp"
 #include "probes/mta_sts.hpp"
 #include "probes/org_domain.hpp"
@@ -70,12 +75,10 @@ std::string parent(const std::string& d) {
 
 class Observer {
  public:
-  Observer(const DnsAuthParams& p, probes::DnsResolver& r, Deadline deadline, std::int64_t now)
-      : params_(p), resolver_(r), deadline_(deadline), now_(now) {}
+  Observer(const DnsAuthParams& p, dnsauth::LookupMemo& memo, Deadline deadline, std::int64_t now)
+      : params_(p), memo_(memo), deadline_(deadline), now_(now) {}
 
-  DnsAnswer lookup(const std::string& name, RrType type) {
-    return resolver_.resolve(name, type, deadline_);
-  }
+  DnsAnswer lookup(const std::string& name, RrType type) { return memo_.get(name, type); }
 
   SpfObservation spf(const DnsAuthDomain& d) {
     SpfObservation o;
@@ -225,7 +228,7 @@ class Observer {
 
  private:
   const DnsAuthParams& params_;
-  probes::DnsResolver& resolver_;
+  dnsauth::LookupMemo& memo_;
   Deadline deadline_;
   std::int64_t now_;
 };
@@ -236,7 +239,9 @@ DnsAuthObservations observeDnsAuth(const DnsAuthParams& params, const DnsAuthTar
                                    probes::DnsResolver& resolver, Deadline deadline,
                                    std::int64_t now) {
   DnsAuthObservations obs;
-  Observer o(params, resolver, deadline, now);
+  dnsauth::LookupMemo memo(resolver, deadline);
+  dnsauth::prefetchRun(memo, params, targets);
+  Observer o(params, memo, deadline, now);
   Tasks tasks;
   const auto& domains = targets.domains;
   // Slots are sized up front; each task writes only its own.
@@ -280,6 +285,7 @@ DnsAuthObservations observeDnsAuth(const DnsAuthParams& params, const DnsAuthTar
       tasks.add([&, i] { obs.tlsRpt[i] = o.tlsRpt(domains[i].domain); });
   }
   tasks.run(params.concurrency);
+  obs.dnsQuestions = memo.asked();
   return obs;
 }
 

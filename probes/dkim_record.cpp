@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "probes/dkim_record.hpp"
 
+#include <openssl/asn1.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <map>
 #include <memory>
 
@@ -64,24 +67,78 @@ struct EvpKeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 
-void decodeRsa(const std::string& der, DkimKeyRecord& r) {
+/// One DER element at p (bounded by end): its tag and contents. False on
+/// anything malformed or on a tag other than `wantTag`.
+bool derElement(const unsigned char*& p, const unsigned char* end, int wantTag,
+                const unsigned char*& contents, long& length) {
+  int tag = 0, cls = 0;
+  const unsigned char* q = p;
+  int rc = ASN1_get_object(&q, &length, &tag, &cls, end - p);
+  if ((rc & 0x80) || cls != V_ASN1_UNIVERSAL || tag != wantTag || length < 0 || length > end - q)
+    return false;
+  contents = q;
+  p = q + length;
+  return true;
+}
+
+/// SubjectPublicKeyInfo -> the algorithm NID and the subjectPublicKey bits.
+/// The envelope is walked by hand: OpenSSL 3's generic d2i_PUBKEY goes
+/// through its decoder framework at ~150 us a key, while this plus
+/// d2i_PublicKey on the inner RSAPublicKey takes ~1 us (1,000 selectors
+/// per run made the difference visible).
+bool splitSpki(const std::string& der, int& nid, std::string& key) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<EVP_PKEY, EvpKeyFree> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-  if (key && p == reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-    if (EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) {
-      r.errors.push_back("p= holds a non-RSA key while k=rsa");
+  const unsigned char* end = p + der.size();
+  const unsigned char *spki, *alg, *oid, *bits;
+  long spkiLen, algLen, oidLen, bitsLen;
+  if (!derElement(p, end, V_ASN1_SEQUENCE, spki, spkiLen) || p != end) return false;
+  const unsigned char* inner = spki;
+  const unsigned char* innerEnd = spki + spkiLen;
+  if (!derElement(inner, innerEnd, V_ASN1_SEQUENCE, alg, algLen)) return false;
+  const unsigned char* a = alg;
+  if (!derElement(a, alg + algLen, V_ASN1_OBJECT, oid, oidLen)) return false;
+  const unsigned char* objDer = oid - 2;  // tag + short length (OIDs here are short)
+  if (oidLen > 127) return false;
+  ASN1_OBJECT* obj = d2i_ASN1_OBJECT(nullptr, &objDer, oidLen + 2);
+  if (!obj) return false;
+  nid = OBJ_obj2nid(obj);
+  ASN1_OBJECT_free(obj);
+  if (!derElement(inner, innerEnd, V_ASN1_BIT_STRING, bits, bitsLen) || inner != innerEnd ||
+      bitsLen < 1 || bits[0] != 0)
+    return false;
+  key.assign(reinterpret_cast<const char*>(bits + 1), static_cast<size_t>(bitsLen - 1));
+  return true;
+}
+
+/// Bits of a DER RSAPublicKey (PKCS#1), 0 if it does not parse completely.
+int rsaBits(const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<EVP_PKEY, EvpKeyFree> key(
+      d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())));
+  if (!key || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) return 0;
+  return EVP_PKEY_get_bits(key.get());
+}
+
+void decodeRsa(const std::string& der, DkimKeyRecord& r) {
+  int nid = NID_undef;
+  std::string inner;
+  if (splitSpki(der, nid, inner)) {
+    if (nid != NID_rsaEncryption) {
+      r.errors.push_back(std::string("p= holds a ") + OBJ_nid2sn(nid) + " key while k=rsa");
       return;
     }
-    r.keyFormat = "spki";
-    r.keyBits = EVP_PKEY_get_bits(key.get());
+    r.keyBits = rsaBits(inner);
+    if (r.keyBits > 0) {
+      r.keyFormat = "spki";
+      return;
+    }
+    r.errors.push_back("p= is not a parsable RSA public key");
     return;
   }
   // Some signers publish the bare PKCS#1 RSAPublicKey.
-  p = reinterpret_cast<const unsigned char*>(der.data());
-  key.reset(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size())));
-  if (key && p == reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+  r.keyBits = rsaBits(der);
+  if (r.keyBits > 0) {
     r.keyFormat = "pkcs1";
-    r.keyBits = EVP_PKEY_get_bits(key.get());
     r.warnings.push_back(
         "p= is a bare PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo; some verifiers reject it");
     return;

@@ -4,7 +4,10 @@
 // Limits, kept apart as pyspf and the RFC do (4.6.4): DNS-querying terms
 // (include a mx ptr exists redirect; never exp) at most maxDnsTerms, void
 // lookups at most maxVoidLookups, more than maxMxNames MX names is a
-// permerror, PTR names past maxPtrNames are ignored. DNS errors on a term's
+// permerror, PTR names past maxPtrNames are ignored. A void lookup is an
+// empty answer (NXDOMAIN or NODATA) to a term's own lookup and, as pyspf
+// and Mail::SPF count it, to the address lookup of each MX host and PTR
+// name; exp= and %{p} lookups are never charged. DNS errors on a term's
 // own lookup are temperror, never a non-match falling through to -all
 // (the ptr mechanism and %{p} are the RFC's exceptions: errors there skip).
 #include <algorithm>
@@ -391,6 +394,15 @@ class Evaluator {
         return TermOutcome::fail(Result::TempError, std::string(rrTypeName(addressType())) +
                                                         " lookup for MX " + h.exchange +
                                                         " failed: " + describe(a));
+      if (a.addresses.empty()) {
+        // An MX host without an address of the client's family is a void
+        // lookup for pyspf and Mail::SPF (the reference implementations), so
+        // an IPv6 sender against IPv4-only MX hosts reaches the limit there.
+        TermOutcome v = voidResult(std::string("no ") + rrTypeName(addressType()) +
+                                   " for MX host " + h.exchange);
+        if (v.kind == TermOutcome::Error) return v;
+        continue;
+      }
       for (const auto& addr : a.addresses)
         if (addressMatches(ctx_.ip, addr, d.cidr4, d.cidr6)) return TermOutcome::match();
     }
@@ -416,19 +428,27 @@ class Evaluator {
     return true;
   }
 
-  /// True when `name` resolves to the client IP (DNS errors: false).
-  bool validates(const std::string& name) {
+  enum class Validation { Yes, No, Void, Error };
+
+  /// Does `name` resolve to the client IP? (5.5; DNS errors skip the name.)
+  Validation validate(const std::string& name) {
     auto it = validated_.find(name);
     if (it != validated_.end()) return it->second;
-    bool ok = false;
+    Validation v = Validation::Void;
     if (queryableName(name)) {
       DnsAnswer a = query(name, addressType());
+      if (isTemporaryFailure(a.status))
+        v = Validation::Error;
+      else if (!a.addresses.empty())
+        v = Validation::No;
       for (const auto& addr : a.addresses)
-        if (addressMatches(ctx_.ip, addr, 32, 128)) ok = true;
+        if (addressMatches(ctx_.ip, addr, 32, 128)) v = Validation::Yes;
     }
-    validated_[name] = ok;
-    return ok;
+    validated_[name] = v;
+    return v;
   }
+
+  bool validates(const std::string& name) { return validate(name) == Validation::Yes; }
 
   TermOutcome evalPtr(const std::string& target) {
     std::vector<std::string> names;
@@ -440,9 +460,18 @@ class Evaluator {
     }
     if (answer.status != DnsStatus::Ok || names.empty())
       return voidResult("no PTR for " + ipReadable(ctx_.ip));
-    for (const auto& n : names)
-      if (endsWithDomain(n, target) && validates(n)) return TermOutcome::match();
-    return TermOutcome::noMatch();
+    // Validate every name first (5.5), as pyspf does: a name without an
+    // address is a void lookup there, whether or not it could match.
+    bool matched = false;
+    for (const auto& n : names) {
+      Validation v = validate(n);
+      if (v == Validation::Void) {
+        TermOutcome t = voidResult("no address for PTR name " + n);
+        if (t.kind == TermOutcome::Error) return t;
+      }
+      if (v == Validation::Yes && endsWithDomain(n, target)) matched = true;
+    }
+    return matched ? TermOutcome::match() : TermOutcome::noMatch();
   }
 
   TermOutcome evalExists(const std::string& target) {
@@ -513,7 +542,7 @@ class Evaluator {
   bool ptrDone_ = false;
   DnsAnswer ptrAnswer_;
   std::vector<std::string> ptrNames_;
-  std::map<std::string, bool> validated_;
+  std::map<std::string, Validation> validated_;
   int includeDepth_ = 0;
 };
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include <openssl/evp.h>
+
 #include "probes/dkim_record.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -189,6 +191,40 @@ BOOST_AUTO_TEST_CASE(syntax_edges) {
   BOOST_CHECK(probes::decodeBase64("aGVsbG8=", out) && out == "hello");
   BOOST_CHECK(!probes::decodeBase64("aGVsbG8", out));
   BOOST_CHECK(!probes::decodeBase64("aG=sbG8=", out));
+}
+
+// The SPKI envelope is walked by hand (OpenSSL decodes only the inner key):
+// every truncation and a non-RSA key must be rejected, never crash.
+BOOST_AUTO_TEST_CASE(spki_envelope_is_checked) {
+  DkimKeyRecord ed =
+      parseDkimKeyRecord("v=DKIM1; p=MCowBQYDK2VwAyEA3SUqa9UbfciWkk7tlcJ9P1VD5pXAasg0JUn/OgjVbKE=");
+  BOOST_CHECK(!ed.valid);
+  BOOST_CHECK_MESSAGE(joined(ed.errors).find("ED25519 key while k=rsa") != std::string::npos,
+                      joined(ed.errors));
+  const std::string b64 =
+      "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAy3Z9ffZe8gUTJrdGuKj6IwEembmKYpp0jMa8uhudErcI4gFV"
+      "UaFiiRWxc4jP/"
+      "XR9NAEv3XwHm+CVcHu+L/n6VWt6g59U7vHXQicMfKGmEp2VplsgojNy/"
+      "Y5X9HdVYM0azsI47NcJCDW9UVfeOHdOSgFME4F8dNtUKC4KTB2d1pqj/"
+      "yixz+V8Sv8xkEyPfSRHcNXIw0LvelqJ1MRfN3hO/"
+      "3uQSVrPYYk4SyV0b6wfnkQs28fpiIpGQvzlGI5WkrdOQT5k4YHaEvZDLNdwiMeVZOEL7dDoFs2mQsovm+"
+      "tH0StUAZTnr61NLVFfD5V6Ip1V9zVtspPHvYSuOWwyArFZ9QIDAQAB";
+  std::string der;
+  BOOST_REQUIRE(probes::decodeBase64(b64, der));
+  int accepted = 0;
+  auto tryDer = [&](const std::string& bytes) {
+    std::vector<unsigned char> out(4 * (bytes.size() / 3 + 2) + 1);
+    int len = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+    DkimKeyRecord r =
+        parseDkimKeyRecord("v=DKIM1; p=" + std::string(out.begin(), out.begin() + len));
+    if (r.valid) ++accepted;
+  };
+  for (size_t n = 1; n < der.size(); ++n) tryDer(der.substr(0, n));  // every truncation
+  tryDer(der + std::string(1, '\0'));                                // trailing garbage
+  tryDer(std::string(1, '\x31') + der.substr(1));                    // SET, not SEQUENCE
+  BOOST_CHECK_EQUAL(accepted, 0);
+  BOOST_CHECK_EQUAL(parseDkimKeyRecord("v=DKIM1; p=" + b64).keyBits, 2048);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -62,7 +62,15 @@ class FakeResolver : public probes::DnsResolver {
   }
   void query(const std::string& name, RrType type, Deadline, probes::DnsCallback cb) override {
     ++queries;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++asked_[{name, type}];
+    }
     cb(answer(name, type));
+  }
+  int asked(const std::string& name, RrType type) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return asked_[{name, type}];
   }
   DnsAnswer answer(const std::string& name, RrType type) const {
     auto f = failures_.find({name, type});
@@ -77,6 +85,8 @@ class FakeResolver : public probes::DnsResolver {
 
  private:
   std::map<std::pair<std::string, RrType>, DnsAnswer> answers_, failures_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, RrType>, int> asked_;
   std::map<std::string, bool> names_;
 };
 
@@ -558,6 +568,33 @@ BOOST_AUTO_TEST_CASE(tls_rpt_verdicts) {
   BOOST_CHECK_EQUAL(status(run({"v=TLSRPTv1;"}, true)), "critical");
   BOOST_CHECK_EQUAL(status(run({}, true)), "warning");
   BOOST_CHECK_EQUAL(status(run({}, false)), "ok");
+}
+
+// One question per (name, type) per run, however many domains, IPs and
+// walks (audit plus one per IP) need it: the shared include is asked once.
+BOOST_AUTO_TEST_CASE(shared_include_is_asked_once) {
+  FakeResolver r;
+  r.txt("_spf.esp.example.net",
+        {"v=spf1 include:_nb.esp.example.net a:relay.esp.example.net ~all"});
+  r.txt("_nb.esp.example.net", {"v=spf1 ip4:198.51.100.0/24 ~all"});
+  r.addr("relay.esp.example.net", {"198.51.100.1", "2001:db8:e5::1"});
+  std::string yaml = "checks: [spf]\nconcurrency: 8\ndomains:\n";
+  for (int i = 0; i < 50; ++i) {
+    std::string d = "d" + std::to_string(i) + ".example.com";
+    r.txt(d, {"v=spf1 ip4:192.0.2." + std::to_string(i) + " include:_spf.esp.example.net -all"});
+    yaml += "  - {domain: " + d + ", ips: [192.0.2." + std::to_string(i) +
+            ", \"2001:db8::" + std::to_string(i + 1) + "\"]}\n";
+  }
+  JobOutput out = runWith(r, params(yaml));
+  BOOST_CHECK_EQUAL(out.results.size(), 150u);
+  BOOST_CHECK_EQUAL(r.asked("_spf.esp.example.net", RrType::TXT), 1);
+  BOOST_CHECK_EQUAL(r.asked("_nb.esp.example.net", RrType::TXT), 1);
+  BOOST_CHECK_EQUAL(r.asked("relay.esp.example.net", RrType::A), 1);
+  BOOST_CHECK_EQUAL(r.asked("relay.esp.example.net", RrType::AAAA), 1);
+  BOOST_CHECK(hasSample(out, "mxpulse_dns_auth_dns_questions", 54));  // 50 + 4
+  BOOST_CHECK_EQUAL(status(find(out, "spf", "d7.example.com 192.0.2.7")), "ok");
+  BOOST_CHECK_EQUAL(status(find(out, "spf", "d7.example.com 2001:db8::8")),
+                    "critical");  // softfail
 }
 
 BOOST_AUTO_TEST_CASE(targets_merge_params_and_inventories) {

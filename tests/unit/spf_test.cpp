@@ -350,6 +350,31 @@ mx3.example.com:
   BOOST_CHECK_EQUAL(ev.queries, 5);  // TXT, MX and three A
 }
 
+// pyspf and Mail::SPF charge a void lookup for each MX host without an
+// address of the client's family; an IPv6 sender against IPv4-only MX hosts
+// reaches the limit of 2 there, and so here.
+BOOST_AUTO_TEST_CASE(mx_hosts_without_address_are_void_lookups) {
+  auto lookup = lookupFor(R"(
+example.com:
+  - TXT: v=spf1 mx ip6:2001:db8::/32 -all
+  - MX: [10, mx1.example.com]
+  - MX: [20, mx2.example.com]
+  - MX: [30, mx3.example.com]
+mx1.example.com:
+  - A: 192.0.2.1
+mx2.example.com:
+  - A: 192.0.2.2
+mx3.example.com:
+  - A: 192.0.2.3
+)");
+  sp::Evaluation v6 = check(lookup, "2001:db8::1", "example.com");
+  BOOST_CHECK_EQUAL(sp::resultName(v6.result), "permerror");
+  BOOST_CHECK(v6.voidLimitExceeded);
+  sp::Evaluation v4 = check(lookup, "192.0.2.3", "example.com");
+  BOOST_CHECK_EQUAL(sp::resultName(v4.result), "pass");
+  BOOST_CHECK_EQUAL(v4.voidLookups, 0);
+}
+
 BOOST_AUTO_TEST_CASE(ipv6_and_dual_cidr) {
   auto lookup = lookupFor(R"(
 example.com:
