@@ -470,12 +470,12 @@ DnsblOutcome classifyDnsblAnswer(const DnsblZone& zone, const DnsAnswer& answer)
     auto v = dnsbl::classifyCode(zone.profile, c);
     if (v.kind == CodeKind::Error) {
       // Spamhaus: error codes must never count as listings, even next to one.
-      o = DnsblOutcome();
-      o.codes = answer.addresses;
-      o.code = c;
-      o.category = v.category;
-      o.error = v.meaning;
-      return o;
+      DnsblOutcome unknown;
+      unknown.codes = o.codes;
+      unknown.code = c;
+      unknown.category = v.category;
+      unknown.error = v.meaning;
+      return unknown;
     }
     if (v.kind == CodeKind::NotListed) {
       notListed.push_back(v.meaning);
@@ -507,8 +507,11 @@ JobOutput evaluateDnsbl(const DnsblParams& params, const DnsblObservations& obs,
   (void)now;  // listings carry no clock logic; the store keeps the times
   JobOutput out;
   const std::string& key = params.dqsKey;
-  std::map<std::pair<size_t, size_t>, const DnsblLookup*> byPair;
-  for (const auto& l : obs.lookups) byPair[{l.target, l.zone}] = &l;
+  // (target, zone) -> lookup, as a flat table: a map would cost a node per pair.
+  const size_t nz = params.zones.size();
+  std::vector<const DnsblLookup*> byPair(obs.targets.size() * nz, nullptr);
+  for (const auto& l : obs.lookups)
+    if (l.target < obs.targets.size() && l.zone < nz) byPair[l.target * nz + l.zone] = &l;
 
   for (size_t zi = 0; zi < params.zones.size(); ++zi) {
     const DnsblZone& zone = params.zones[zi];
@@ -557,34 +560,43 @@ JobOutput evaluateDnsbl(const DnsblParams& params, const DnsblObservations& obs,
       const DnsblTarget& t = obs.targets[ti];
       if (!dnsblApplies(t, zone)) continue;
       CheckResult r("dnsbl", t.value + " " + zname, Status::Unknown, "");
-      r.facts.set("zone", zname);
-      r.facts.set(t.isIp ? "ip" : "domain", t.value);
       Labels labels{{"target", t.value}, {"zone", zname}};
       DnsblOutcome o;
-      auto found = byPair.find({ti, zi});
+      const DnsblLookup* found = byPair[ti * nz + zi];
       if (health.state != ZoneHealthState::Healthy) {
         o.error = "zone " + zname + " failed its test points: " + health.reason;
-      } else if (found == byPair.end()) {
+      } else if (!found) {
         o.error = "not queried: " + (obs.stopped.empty() ? std::string("no lookup") : obs.stopped);
       } else {
-        o = classifyDnsblAnswer(zone, found->second->a);
+        o = classifyDnsblAnswer(zone, found->a);
       }
       o.error = scrub(o.error, key);
       r.status = o.status;
-      r.facts.set("listed",
-                  o.kind == DnsblOutcome::Unknown ? Json() : Json(o.kind == DnsblOutcome::Listed));
-      r.facts.set("code", o.code.empty() ? Json() : Json(o.code));
-      Json codes = Json::array();
-      for (const auto& c : o.codes) codes.push(c);
-      r.facts.set("codes", codes);
-      r.facts.set("meaning", o.meaning.empty() ? Json() : Json(o.meaning));
-      r.facts.set("category", o.category.empty() ? Json() : Json(o.category));
       std::string reason;
-      if (o.kind == DnsblOutcome::Listed && found != byPair.end() && found->second->txtQueried &&
-          found->second->txt.status == DnsStatus::Ok)
-        reason = scrub(cut(joinUnique(found->second->txt.txt, " | "), 1000), key);
-      r.facts.set("reason", reason.empty() ? Json() : Json(reason));
-      if (!o.error.empty()) r.facts.set("error", o.error);
+      if (o.kind == DnsblOutcome::Listed && found && found->txt &&
+          found->txt->status == DnsStatus::Ok)
+        reason = scrub(cut(joinUnique(found->txt->txt, " | "), 1000), key);
+      // Facts built at their exact size: a sweep holds thousands of them.
+      // listed, zone, ip/domain and code are always there (null when not
+      // known); the rest only when they say something.
+      Json::Object facts;
+      facts.reserve(4 + !o.codes.empty() + !o.meaning.empty() + !o.category.empty() +
+                    !reason.empty() + !o.error.empty());
+      facts.emplace_back("listed", o.kind == DnsblOutcome::Unknown
+                                       ? Json()
+                                       : Json(o.kind == DnsblOutcome::Listed));
+      facts.emplace_back("zone", zname);
+      facts.emplace_back(t.isIp ? "ip" : "domain", t.value);
+      facts.emplace_back("code", o.code.empty() ? Json() : Json(o.code));
+      if (!o.codes.empty()) {
+        Json::Array codes(o.codes.begin(), o.codes.end());
+        facts.emplace_back("codes", Json(std::move(codes)));
+      }
+      if (!o.meaning.empty()) facts.emplace_back("meaning", o.meaning);
+      if (!o.category.empty()) facts.emplace_back("category", o.category);
+      if (!reason.empty()) facts.emplace_back("reason", reason);
+      if (!o.error.empty()) facts.emplace_back("error", o.error);
+      r.facts = Json(std::move(facts));
       switch (o.kind) {
         case DnsblOutcome::Listed:
           ++listedCount;
@@ -693,61 +705,89 @@ DnsblObservations observeDnsbl(const DnsblParams& params, std::vector<DnsblTarge
 
   // Phase 2: every target on every healthy zone; TXT for listings.
   if (complete) {
-    std::vector<std::pair<size_t, size_t>> pairs;
+    std::vector<bool> healthy(params.zones.size(), true);
     for (size_t zi = 0; zi < params.zones.size(); ++zi) {
-      const DnsblZone& z = params.zones[zi];
-      if (z.canary) {
-        ZoneHealth h;
-        {
-          std::lock_guard<std::mutex> lock(state->m);
-          h = assessDnsblZone(z, state->obs.zones[zi]);
-        }
-        if (h.state != ZoneHealthState::Healthy) continue;  // do not hammer a failing zone
-      }
-      for (size_t ti = 0; ti < state->obs.targets.size(); ++ti)
-        if (dnsblApplies(state->obs.targets[ti], z)) pairs.emplace_back(ti, zi);
+      if (!params.zones[zi].canary) continue;
+      std::lock_guard<std::mutex> lock(state->m);
+      // Do not hammer a zone that failed its test points.
+      healthy[zi] =
+          assessDnsblZone(params.zones[zi], state->obs.zones[zi]).state == ZoneHealthState::Healthy;
     }
+    // Target-major order interleaves the zones, so that with per-zone rate
+    // limits every zone's queue stays busy.
+    std::vector<std::pair<size_t, size_t>> pairs;
+    for (size_t ti = 0; ti < state->obs.targets.size(); ++ti)
+      for (size_t zi = 0; zi < params.zones.size(); ++zi)
+        if (healthy[zi] && dnsblApplies(state->obs.targets[ti], params.zones[zi]))
+          pairs.emplace_back(ti, zi);
     {
       std::lock_guard<std::mutex> lock(state->m);
       state->obs.lookups.resize(pairs.size());
-      state->pending += pairs.size();
       for (size_t i = 0; i < pairs.size(); ++i) {
         state->obs.lookups[i].target = pairs[i].first;
         state->obs.lookups[i].zone = pairs[i].second;
       }
     }
-    bool fetchReason = params.fetchReason;
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      const DnsblZone& z = params.zones[pairs[i].second];
-      std::string name = dnsblQueryName(state->obs.targets[pairs[i].first], z);
-      resolver.query(
-          name, probes::RrType::A, queryDeadline,
-          [state, i, name, &z, &resolver, fetchReason, queryDeadline](const DnsAnswer& a) {
-            bool needTxt = false;
-            {
-              std::lock_guard<std::mutex> lock(state->m);
-              if (state->closed) return;
-              DnsblLookup& l = state->obs.lookups[i];
-              l.a = a;
-              needTxt = fetchReason && classifyDnsblAnswer(z, a).kind == DnsblOutcome::Listed;
-              if (needTxt) {
-                l.txtQueried = true;
-                ++state->pending;
+    // At most `window` lookups are handed to the resolver at a time: memory
+    // stays bounded by the window, not by targets x zones.
+    const size_t window = std::max<size_t>(64, params.maxInFlight * 2);
+    const size_t lowWater = window / 2;
+    const bool fetchReason = params.fetchReason;
+    auto done = [state, lowWater] {
+      // Called with the lock held.
+      --state->pending;
+      if (state->pending == 0 || state->pending == lowWater) state->cv.notify_all();
+    };
+    size_t next = 0;
+    while (next < pairs.size()) {
+      size_t take;
+      {
+        std::unique_lock<std::mutex> lock(state->m);
+        while (state->pending > lowWater && !queryDeadline.expired() &&
+               !(stopRequested && stopRequested()))
+          state->cv.wait_for(lock, std::chrono::milliseconds(100));
+        if (queryDeadline.expired() || (stopRequested && stopRequested())) break;
+        take = std::min(window - state->pending, pairs.size() - next);
+        state->pending += take;
+      }
+      for (size_t end = next + take; next < end; ++next) {
+        size_t i = next;
+        const DnsblZone& z = params.zones[pairs[i].second];
+        const DnsblTarget& t = state->obs.targets[pairs[i].first];
+        resolver.query(
+            dnsblQueryName(t, z), probes::RrType::A, queryDeadline,
+            [state, i, &z, &t, &resolver, fetchReason, queryDeadline, done](const DnsAnswer& a) {
+              std::string txtName;  // set when the listing's reason is wanted
+              {
+                std::lock_guard<std::mutex> lock(state->m);
+                if (state->closed) return;
+                DnsblLookup& l = state->obs.lookups[i];
+                l.a = a;
+                if (fetchReason && classifyDnsblAnswer(z, a).kind == DnsblOutcome::Listed) {
+                  l.txtQueried = true;
+                  ++state->pending;
+                  txtName = dnsblQueryName(t, z);
+                }
+                done();
               }
-              if (--state->pending == 0) state->cv.notify_all();
-            }
-            // Outside the lock: a resolver may answer synchronously.
-            if (needTxt)
-              resolver.query(name, probes::RrType::TXT, queryDeadline,
-                             [state, i](const DnsAnswer& txt) {
-                               std::lock_guard<std::mutex> lock(state->m);
-                               if (state->closed) return;
-                               state->obs.lookups[i].txt = txt;
-                               if (--state->pending == 0) state->cv.notify_all();
-                             });
-          });
+              // Outside the lock: a resolver may answer synchronously.
+              if (!txtName.empty())
+                resolver.query(txtName, probes::RrType::TXT, queryDeadline,
+                               [state, i, done](const DnsAnswer& txt) {
+                                 std::lock_guard<std::mutex> lock(state->m);
+                                 if (state->closed) return;
+                                 state->obs.lookups[i].txt = std::make_shared<const DnsAnswer>(txt);
+                                 done();
+                               });
+            });
+      }
     }
-    complete = waitIdle(*state, waitDeadline, stopRequested, why);
+    if (next < pairs.size()) {
+      why = queryDeadline.expired() ? "the run's deadline passed" : "the agent is stopping";
+      complete = false;
+    } else {
+      complete = waitIdle(*state, waitDeadline, stopRequested, why);
+    }
   }
 
   std::lock_guard<std::mutex> lock(state->m);
@@ -801,6 +841,9 @@ class DnsblJob : public Job {
     o.attemptTimeout = params_.attemptTimeout;
     o.attempts = params_.attempts;
     o.maxInFlight = params_.maxInFlight;
+    // Every (target, zone) name is asked once per run: a cache would only
+    // hold memory. Identical questions in flight are still shared.
+    o.cache = false;
     o.ratePerZone = params_.rateLimit;
     for (const auto& z : params_.zones) {
       if (z.rateLimit)

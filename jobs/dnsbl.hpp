@@ -52,6 +52,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,12 +102,13 @@ struct DnsblZoneObservation {
   probes::DnsAnswer listedProbe, cleanProbe;
 };
 
-/// One (target, zone) lookup.
+/// One (target, zone) lookup. A sweep holds one per pair, so the rare TXT
+/// answer (listings only) lives out of line.
 struct DnsblLookup {
   size_t target = 0, zone = 0;
   probes::DnsAnswer a;
   bool txtQueried = false;
-  probes::DnsAnswer txt;
+  std::shared_ptr<const probes::DnsAnswer> txt;  ///< set when the TXT answer came
 };
 
 /// What the I/O shell saw; the evaluator sees nothing else.

@@ -219,6 +219,39 @@ bool makeQuestion(const std::string& name, RrType type, Question& out, std::stri
 }
 
 std::vector<std::uint8_t> buildQuery(const Question& q, std::uint16_t id, bool edns) {
+  // The layout ldns_pkt_query_new() + ldns_pkt2wire() produce (the unit
+  // tests compare the bytes), assembled directly from the name ldns encoded
+  // in makeQuestion(): ldns_pkt2wire() builds a compression tree and a
+  // 64 KiB buffer for every packet, which cost an eighth of a DNSBL sweep.
+  std::vector<std::uint8_t> out;
+  out.reserve(12 + q.wire.size() + 4 + (edns ? 11 : 0));
+  const std::uint8_t header[12] = {static_cast<std::uint8_t>(id >> 8),
+                                   static_cast<std::uint8_t>(id & 0xff),
+                                   0x01,  // RD
+                                   0x00,
+                                   0,
+                                   1,  // QDCOUNT
+                                   0,
+                                   0,  // ANCOUNT
+                                   0,
+                                   0,  // NSCOUNT
+                                   0,
+                                   static_cast<std::uint8_t>(edns ? 1 : 0)};
+  out.insert(out.end(), header, header + 12);
+  out.insert(out.end(), q.wire.begin(), q.wire.end());
+  auto type = static_cast<std::uint16_t>(q.type);
+  const std::uint8_t tail[4] = {static_cast<std::uint8_t>(type >> 8),
+                                static_cast<std::uint8_t>(type & 0xff), 0, LDNS_RR_CLASS_IN};
+  out.insert(out.end(), tail, tail + 4);
+  if (edns) {
+    // OPT RR (RFC 6891): root owner, type 41, class = UDP size 1232, TTL 0, no options.
+    const std::uint8_t opt[11] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+    out.insert(out.end(), opt, opt + 11);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> buildQueryWithLdnsPacket(const Question& q, std::uint16_t id, bool edns) {
   ldns_rdf* dname = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, q.wire.size(), q.wire.data());
   if (!dname) return {};
   // ldns_pkt_query_new takes ownership of the name.

@@ -43,6 +43,9 @@ bool makeQuestion(const std::string& name, RrType type, Question& out, std::stri
 
 /// The query packet: RD set, one question, EDNS0 (1232 bytes) when `edns`.
 std::vector<std::uint8_t> buildQuery(const Question& q, std::uint16_t id, bool edns);
+/// The same packet through ldns_pkt_query_new() and ldns_pkt2wire(): the
+/// reference buildQuery() is tested against (and slower: see the .cpp).
+std::vector<std::uint8_t> buildQueryWithLdnsPacket(const Question& q, std::uint16_t id, bool edns);
 
 /// Limits for hostile answers. Packets are at most 64 KiB, so bytes are
 /// bounded anyway; the caps keep one answer from costing megabytes of

@@ -133,6 +133,10 @@ bool NsdServer::tryStart(const Zones& zones, std::string& error) {
       "  do-ip6: no\n"
       "  hide-version: yes\n"
       "  tcp-count: 200\n"
+      // NSD's response rate limiting (200/s per /24 by default) would drop
+      // or truncate the replies of any test or benchmark above that rate.
+      "  rrl-ratelimit: 0\n"
+      "  rrl-whitelist-ratelimit: 0\n"
       "remote-control:\n"
       "  control-enable: no\n";
   for (size_t i = 0; i < zones.size(); ++i) {

@@ -102,6 +102,22 @@ BOOST_AUTO_TEST_CASE(query_packet_has_one_question_and_edns) {
   BOOST_TEST(parsed.id == 7);
 }
 
+BOOST_AUTO_TEST_CASE(query_bytes_equal_ldns_pkt2wire) {
+  for (const char* name : {"example.com", "2.0.0.127.zen.spamhaus.org", ".", "a",
+                           "_dmarc.Example.ORG.", "x.y.z.w.v.u.t.s.r.q.p.example"}) {
+    for (RrType type : {RrType::A, RrType::TXT, RrType::AAAA, RrType::MX, RrType::PTR}) {
+      for (bool edns : {true, false}) {
+        Question q;
+        std::string error;
+        BOOST_REQUIRE(makeQuestion(name, type, q, error));
+        for (std::uint16_t id : {0, 1, 0x1234, 0xffff})
+          BOOST_TEST(buildQuery(q, id, edns) == buildQueryWithLdnsPacket(q, id, edns),
+                     name << " " << rrTypeName(type) << " edns=" << edns << " id=" << id);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_records_and_smallest_ttl) {
   Asked a = ask("mx.example.com", RrType::A);
   Reply r = answer(a, {0,

@@ -314,10 +314,11 @@ BOOST_AUTO_TEST_CASE(evaluation_results_facts_and_metrics) {
   obs.zones[2].listedProbe = ok({"127.0.1.2"});
   obs.zones[2].cleanProbe = status(DnsStatus::NxDomain);
   DnsblLookup listed{0, 0, ok({"127.0.0.4", "127.0.0.2"}), true,
-                     txt("https://check.spamhaus.org/listed/?searchterm=192.0.2.1")};
-  DnsblLookup clean{1, 0, status(DnsStatus::NxDomain), false, {}};
-  DnsblLookup timeout{2, 0, status(DnsStatus::Timeout), false, {}};
-  DnsblLookup dom{3, 2, status(DnsStatus::NxDomain), false, {}};
+                     std::make_shared<const DnsAnswer>(
+                         txt("https://check.spamhaus.org/listed/?searchterm=192.0.2.1"))};
+  DnsblLookup clean{1, 0, status(DnsStatus::NxDomain), false, nullptr};
+  DnsblLookup timeout{2, 0, status(DnsStatus::Timeout), false, nullptr};
+  DnsblLookup dom{3, 2, status(DnsStatus::NxDomain), false, nullptr};
   obs.lookups = {listed, clean, timeout, dom};
 
   JobOutput out = evaluateDnsbl(p, obs, kNow);
