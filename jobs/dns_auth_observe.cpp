@@ -87,6 +87,7 @@ class Observer {
     probes::spf::Options opts;
     opts.maxVoidLookups = params_.spfVoidLimit;
     opts.now = now_;
+    opts.records = records_;
     probes::spf::Request req;
     req.domain = d.domain;
     req.sender = "postmaster@" + d.domain;
@@ -229,6 +230,7 @@ class Observer {
  private:
   const DnsAuthParams& params_;
   dnsauth::LookupMemo& memo_;
+  std::shared_ptr<probes::spf::RecordCache> records_ = std::make_shared<probes::spf::RecordCache>();
   Deadline deadline_;
   std::int64_t now_;
 };

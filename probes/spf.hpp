@@ -11,8 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "probes/dns.hpp"
@@ -26,6 +29,8 @@ const char* resultName(Result r);
 /// One DNS question; must return NxDomain/NoData for "no such record" and a
 /// temporary status (ServFail, Timeout, ...) for "could not tell".
 using Lookup = std::function<DnsAnswer(const std::string& name, RrType type)>;
+
+class RecordCache;
 
 struct Options {
   int maxDnsTerms = 10;              ///< include a mx ptr exists redirect (RFC 7208 4.6.4)
@@ -43,6 +48,9 @@ struct Options {
   /// matches nothing, i.e. the worst case every receiver can hit.
   bool audit = false;
   int auditTermCap = 60;
+  /// Parsed records shared by many evaluations (e.g. one job run); null =
+  /// parse on every use.
+  std::shared_ptr<RecordCache> records;
 };
 
 struct Request {
@@ -80,7 +88,7 @@ struct Evaluation {
   bool termLimitExceeded = false;
   bool voidLimitExceeded = false;
   std::vector<TraceEntry> trace;
-  std::vector<RecordSeen> records;
+  std::vector<RecordSeen> records;  ///< the checked domain's; all of them in audit mode
   /// `all` terms met, in order, e.g. {0, "example.com", '-'}; used to flag
   /// +all / ?all (also inside includes).
   struct AllTerm {
@@ -125,5 +133,21 @@ struct Record {
 /// Parses a whole record (4.6: any syntax error anywhere is a permerror).
 /// False with `error` naming the bad term.
 bool parseRecord(const std::string& text, Record& out, std::string& error);
+
+/// Records parsed once and shared, thread-safe: the same include record is
+/// walked thousands of times in a run over many domains and IPs.
+class RecordCache {
+ public:
+  /// The parsed record, or null with `error` when it does not parse.
+  std::shared_ptr<const Record> get(const std::string& text, std::string& error);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Record> record;
+    std::string error;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> records_;
+};
 
 }  // namespace mxpulse::probes::spf

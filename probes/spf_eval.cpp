@@ -12,6 +12,8 @@
 // (the ptr mechanism and %{p} are the RFC's exceptions: errors there skip).
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -120,7 +122,9 @@ class Evaluator {
     ctx_.sender = ctx_.local + "@" + ctx_.senderDomain;
     ctx_.receiver = opts_.receiver;
     ctx_.now = opts_.now;
-    ctx_.validatedName = [this] { return validatedName(); };
+    // %{p} prefers names under the domain being evaluated (ctx_.domain,
+    // set in place before each expansion).
+    ctx_.validatedName = [this] { return validatedName(ctx_.domain); };
     std::string domain = req.domain.empty() ? ctx_.senderDomain : req.domain;
     if (!validInitialDomain(domain)) {
       ev.result = Result::None;
@@ -137,7 +141,9 @@ class Evaluator {
  private:
   DnsAnswer query(const std::string& name, RrType type) {
     ++ev_.queries;
-    return lookup_(asciiLower(name), type);
+    for (char c : name)
+      if (c >= 'A' && c <= 'Z') return lookup_(asciiLower(name), type);
+    return lookup_(name, type);
   }
 
   /// Charges one DNS term; false (with the reason) when over the limit.
@@ -158,18 +164,24 @@ class Evaluator {
     return opts_.audit;
   }
 
+  std::shared_ptr<const Record> parsed(const std::string& text, std::string& error) {
+    if (opts_.records) return opts_.records->get(text, error);
+    auto rec = std::make_shared<Record>();
+    if (!parseRecord(text, *rec, error)) return nullptr;
+    return rec;
+  }
+
   std::string expandTarget(const std::string& spec, const std::string& domain) {
     if (spec.empty()) return domain;
-    MacroContext ctx = ctx_;
-    ctx.domain = domain;
-    ctx.validatedName = [this, domain] { return validatedName(domain); };
-    return finishDomain(expandMacroString(spec, ctx));
+    if (spec.find('%') == std::string::npos) return finishDomain(spec);  // no macros
+    ctx_.domain = domain;
+    return finishDomain(expandMacroString(spec, ctx_));
   }
 
   Outcome evalDomain(const std::string& domain, int depth, bool wantExp) {
     Outcome out;
-    if (std::find(stack_.begin(), stack_.end(), asciiLower(domain)) != stack_.end() &&
-        opts_.audit) {
+    if (opts_.audit && std::any_of(stack_.begin(), stack_.end(),
+                                   [&](const std::string& d) { return iequals(d, domain); })) {
       out.result = Result::PermError;
       out.reason = "include/redirect loop through " + domain;
       return out;
@@ -198,17 +210,17 @@ class Evaluator {
       out.reason = std::to_string(spf.size()) + " SPF records at " + domain;
       return out;
     }
-    ev_.records.push_back(RecordSeen{depth, domain, spf[0]});
     if (depth == 0) ev_.record = spf[0];
-    Record rec;
+    if (depth == 0 || opts_.audit) ev_.records.push_back(RecordSeen{depth, domain, spf[0]});
     std::string error;
-    if (!parseRecord(spf[0], rec, error)) {
+    std::shared_ptr<const Record> rec = parsed(spf[0], error);
+    if (!rec) {
       out.result = Result::PermError;
       out.reason = "syntax error in the SPF record of " + domain + ": " + error;
       return out;
     }
-    stack_.push_back(asciiLower(domain));
-    out = evalRecord(rec, domain, depth, wantExp);
+    stack_.push_back(domain);
+    out = evalRecord(*rec, domain, depth, wantExp);
     stack_.pop_back();
     return out;
   }
@@ -528,10 +540,8 @@ class Evaluator {
   std::string expandExplanationText(const std::string& text, const std::string& domain) {
     std::string error;
     if (!checkMacroString(text, MacroMode::Explanation, error)) return text;
-    MacroContext ctx = ctx_;
-    ctx.domain = domain;
-    ctx.validatedName = [this, domain] { return validatedName(domain); };
-    return expandMacroString(text, ctx);
+    ctx_.domain = domain;
+    return expandMacroString(text, ctx_);
   }
 
   const Lookup& lookup_;
@@ -547,6 +557,19 @@ class Evaluator {
 };
 
 }  // namespace
+
+std::shared_ptr<const Record> RecordCache::get(const std::string& text, std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = records_.find(text);
+  if (it == records_.end()) {
+    auto rec = std::make_shared<Record>();
+    std::string why;
+    bool ok = parseRecord(text, *rec, why);
+    it = records_.emplace(text, Entry{ok ? rec : nullptr, why}).first;
+  }
+  error = it->second.error;
+  return it->second.record;
+}
 
 Evaluation checkHost(const Request& request, const Lookup& lookup, const Options& options) {
   Evaluator e(request, lookup, options);

@@ -12,7 +12,13 @@
 namespace mxpulse::probes::spf {
 
 bool isSpfRecord(const std::string& txt) {
-  if (txt.size() < 6 || !iequals(txt.substr(0, 6), "v=spf1")) return false;
+  static const char* kVersion = "v=spf1";
+  if (txt.size() < 6) return false;
+  for (size_t i = 0; i < 6; ++i) {
+    char c = txt[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kVersion[i]) return false;
+  }
   return txt.size() == 6 || txt[6] == ' ';
 }
 
