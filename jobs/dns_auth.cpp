@@ -2,19 +2,50 @@
 // dns_auth: the job kind (see dns_auth.hpp for what it checks).
 #include "jobs/dns_auth.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <thread>
+
 #include "agent/yaml_reader.hpp"
 #include "jobs/dns_auth_internal.hpp"
 #include "probes/ldns_resolver.hpp"
 
 namespace mxpulse::jobs {
 
+namespace {
+
+/// Evaluates `items` in contiguous slices on up to `threads` threads and
+/// appends the outputs in item order: the same results as one loop. (Still
+/// pure: no I/O, no clock; the threads only share the CPU work of building
+/// thousands of results and their facts.)
+template <class T, class Fn>
+void evaluateAll(const std::vector<T>& items, int threads, JobOutput& out, Fn fn) {
+  size_t n = std::min<size_t>(static_cast<size_t>(std::max(1, threads)), items.size() / 64 + 1);
+  std::vector<JobOutput> parts(n);
+  auto slice = [&](size_t k) {
+    for (size_t i = items.size() * k / n; i < items.size() * (k + 1) / n; ++i)
+      fn(items[i], parts[k]);
+  };
+  std::vector<std::thread> pool;
+  for (size_t k = 1; k < n; ++k) pool.emplace_back(slice, k);
+  slice(0);
+  for (auto& t : pool) t.join();
+  for (auto& p : parts) {
+    std::move(p.results.begin(), p.results.end(), std::back_inserter(out.results));
+    std::move(p.samples.begin(), p.samples.end(), std::back_inserter(out.samples));
+  }
+}
+
+}  // namespace
+
 JobOutput evaluateDnsAuth(const DnsAuthParams& params, const DnsAuthObservations& obs) {
   JobOutput out;
-  for (const auto& o : obs.spf) evaluateSpf(params, o, out);
-  for (const auto& o : obs.dkim) evaluateDkim(params, o, out);
-  for (const auto& o : obs.dmarc) evaluateDmarc(params, o, out);
-  for (const auto& o : obs.mx) evaluateMx(o, out);
-  for (const auto& o : obs.ptr) evaluatePtr(o, out);
+  const int t = std::min(params.concurrency, static_cast<int>(std::thread::hardware_concurrency()));
+  evaluateAll(obs.spf, t, out, [&](const auto& o, JobOutput& r) { evaluateSpf(params, o, r); });
+  evaluateAll(obs.dkim, t, out, [&](const auto& o, JobOutput& r) { evaluateDkim(params, o, r); });
+  evaluateAll(obs.dmarc, t, out, [&](const auto& o, JobOutput& r) { evaluateDmarc(params, o, r); });
+  evaluateAll(obs.mx, t, out, [&](const auto& o, JobOutput& r) { evaluateMx(o, r); });
+  evaluateAll(obs.ptr, t, out, [&](const auto& o, JobOutput& r) { evaluatePtr(o, r); });
   for (const auto& o : obs.mtaSts) evaluateMtaSts(params, o, out);
   for (const auto& o : obs.tlsRpt) evaluateTlsRpt(o, out);
   if (obs.dnsQuestions > 0)

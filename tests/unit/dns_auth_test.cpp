@@ -597,6 +597,35 @@ BOOST_AUTO_TEST_CASE(shared_include_is_asked_once) {
                     "critical");  // softfail
 }
 
+// Evaluation splits large inputs over threads; the output must be the one
+// a single thread gives, in the same order.
+BOOST_AUTO_TEST_CASE(sliced_evaluation_equals_sequential) {
+  DnsAuthObservations obs;
+  for (int i = 0; i < 700; ++i) {
+    PtrObservation p;
+    p.ip = "10." + std::to_string(i / 250) + ".0." + std::to_string(i % 250);
+    p.ptr.status = i % 7 ? DnsStatus::Ok : DnsStatus::NxDomain;
+    if (i % 7) p.ptr.names = {"h" + std::to_string(i) + ".example.com"};
+    DnsAnswer fwd;
+    fwd.status = DnsStatus::Ok;
+    fwd.addresses = {i % 3 ? p.ip : "10.9.9.9"};
+    if (i % 7) p.forward.emplace_back(p.ptr.names[0], fwd);
+    obs.ptr.push_back(p);
+  }
+  DnsAuthParams one, many;
+  one.concurrency = 1;
+  many.concurrency = 16;
+  JobOutput a = evaluateDnsAuth(one, obs), b = evaluateDnsAuth(many, obs);
+  BOOST_REQUIRE_EQUAL(a.results.size(), 700u);
+  BOOST_REQUIRE_EQUAL(a.results.size(), b.results.size());
+  BOOST_REQUIRE_EQUAL(a.samples.size(), b.samples.size());
+  for (size_t i = 0; i < a.results.size(); ++i) {
+    BOOST_CHECK_EQUAL(a.results[i].target, b.results[i].target);
+    BOOST_CHECK_EQUAL(a.results[i].summary, b.results[i].summary);
+    BOOST_CHECK(a.results[i].status == b.results[i].status);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(targets_merge_params_and_inventories) {
   struct Ctx : JobContext {
     std::map<std::string, InventorySnapshot> snaps;
