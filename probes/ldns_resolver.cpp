@@ -58,7 +58,7 @@ using dnswire::Reply;
 using dnswire::ReplyKind;
 using dnswire::ServerAddress;
 
-constexpr int kUdpSocketsPerFamily = 4;
+constexpr size_t kUdpSocketsPerServer = 4;
 constexpr size_t kMaxUdpReply = 65536;
 constexpr std::uint64_t kTagWake = 1, kTagUdp = 2, kTagTcp = 3;
 
@@ -130,7 +130,7 @@ struct TcpConn {
 
 struct UdpSocket {
   int fd = -1;
-  int family = 0;
+  size_t server = 0;  ///< the server this socket is connected to
 };
 
 enum class TimerKind { Attempt, Resume, WaiterDeadline, Wake };
@@ -400,7 +400,7 @@ class LdnsResolver final : public DnsResolver {
     l.server = serverIndex;
     ++l.attempt;
     ++l.token;
-    int si = udpSocket(server.family);
+    int si = udpSocket(serverIndex);
     if (si < 0) {
       attemptFailed(l,
                     failureAnswer(DnsStatus::NetworkError,
@@ -416,8 +416,10 @@ class LdnsResolver final : public DnsResolver {
       finish(l, failureAnswer(DnsStatus::Malformed, "cannot build the query"));
       return;
     }
-    ssize_t n = sendto(udp_[si].fd, wire.data(), wire.size(), 0,
-                       reinterpret_cast<const sockaddr*>(&server.addr), server.len);
+    ssize_t n = send(udp_[si].fd, wire.data(), wire.size(), 0);
+    // A connected socket reports an earlier datagram's ICMP error on the
+    // next send (and sends nothing): that error is not this query's.
+    if (n < 0 && errno == ECONNREFUSED) n = send(udp_[si].fd, wire.data(), wire.size(), 0);
     if (n < 0) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
@@ -486,34 +488,38 @@ class LdnsResolver final : public DnsResolver {
     return q != zoneQueues_.end() && !q->second.empty();
   }
 
-  int udpSocket(int family) {
-    // A few sockets per family, each on its own random port; queries
-    // rotate over them so ids and ports both vary.
+  /// A socket connected to `serverIndex`. A few per server, each on its own
+  /// random port (port 0: the kernel picks); queries rotate over them so ids
+  /// and ports both vary. Connected sockets let the kernel drop datagrams
+  /// from any other address and skip a route lookup per send.
+  int udpSocket(size_t serverIndex) {
     std::vector<int> mine;
     for (size_t i = 0; i < udp_.size(); ++i)
-      if (udp_[i].family == family) mine.push_back(static_cast<int>(i));
-    if (mine.size() < kUdpSocketsPerFamily) {
-      int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) return mine.empty() ? -1 : mine[rotor_++ % mine.size()];
-      sockaddr_storage any{};
-      any.ss_family = static_cast<sa_family_t>(family);
-      socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-      int buf = 1 << 20;
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-      // Port 0: the kernel picks a random ephemeral port.
-      if (bind(fd, reinterpret_cast<sockaddr*>(&any), len) != 0) {
-        close(fd);
-        return mine.empty() ? -1 : mine[rotor_++ % mine.size()];
-      }
-      udp_.push_back(UdpSocket{fd, family});
-      int index = static_cast<int>(udp_.size() - 1);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = kTagUdp << 32 | static_cast<std::uint32_t>(index);
-      epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev);
-      return index;
+      if (udp_[i].server == serverIndex) mine.push_back(static_cast<int>(i));
+    auto reuse = [&] { return mine.empty() ? -1 : mine[rotor_++ % mine.size()]; };
+    if (mine.size() >= kUdpSocketsPerServer) return reuse();
+    const ServerAddress& server = servers_[serverIndex];
+    int fd = socket(server.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return reuse();
+    int buf = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    sockaddr_storage any{};
+    any.ss_family = static_cast<sa_family_t>(server.family);
+    socklen_t len = server.family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&any), len) != 0 ||
+        connect(fd, reinterpret_cast<const sockaddr*>(&server.addr), server.len) != 0) {
+      int err = errno;
+      close(fd);
+      errno = err;
+      return reuse();
     }
-    return mine[rotor_++ % mine.size()];
+    udp_.push_back(UdpSocket{fd, serverIndex});
+    int index = static_cast<int>(udp_.size() - 1);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kTagUdp << 32 | static_cast<std::uint32_t>(index);
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev);
+    return index;
   }
 
   std::chrono::milliseconds attemptTimeout(int attempt) const {
@@ -534,8 +540,9 @@ class LdnsResolver final : public DnsResolver {
       socklen_t fromLen = sizeof from;
       ssize_t n =
           recvfrom(fd, buffer_, sizeof buffer_, 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
-      if (n < 0) return;     // EAGAIN, or an error report we have no use for
-      if (n < 12) continue;  // not even a header: nothing to match it to
+      if (n < 0 && errno == ECONNREFUSED) continue;  // an ICMP report: no query to blame
+      if (n < 0) return;                             // EAGAIN
+      if (n < 12) continue;                          // not even a header: nothing to match it to
       std::uint16_t id = static_cast<std::uint16_t>(buffer_[0] << 8 | buffer_[1]);
       auto it = udpPending_.find(udpKey(index, id));
       if (it == udpPending_.end()) continue;  // wrong id, or a late reply
