@@ -11,26 +11,19 @@
 #include <map>
 #include <memory>
 
+#include "probes/tag_text.hpp"
+
 namespace mxpulse::probes {
 
 namespace {
 
 bool isWsp(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  return tagtext::isSpace(c, true);
 }
-
 std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && isWsp(s[b])) ++b;
-  while (e > b && isWsp(s[e - 1])) --e;
-  return s.substr(b, e - b);
+  return tagtext::trim(s, true);
 }
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
+using tagtext::lower;
 
 /// Colon-separated list with optional whitespace around items.
 std::vector<std::string> colonList(const std::string& v) {

@@ -2,30 +2,18 @@
 #include "probes/dmarc_record.hpp"
 
 #include <cctype>
+
 #include <limits>
 #include <map>
 #include <set>
+#include "probes/tag_text.hpp"
 
 namespace mxpulse::probes {
 
 namespace {
 
-bool isWsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && isWsp(s[b])) ++b;
-  while (e > b && isWsp(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
+using tagtext::lower;
+using tagtext::trim;
 bool allDigits(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s)

@@ -3,36 +3,20 @@
 
 #include <cctype>
 
+#include "probes/tag_text.hpp"
+
 namespace mxpulse::probes {
 
 namespace {
 
-bool isWsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && isWsp(s[b])) ++b;
-  while (e > b && isWsp(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string stripDot(std::string s) {
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
+using tagtext::isSpace;
+using tagtext::lower;
+using tagtext::trim;
 /// "v=<version>" then *WSP ";" ... : true when the record starts with it.
 bool startsWithVersion(const std::string& txt, const std::string& version) {
   std::string head = "v=" + version;
   if (txt.compare(0, head.size(), head) != 0) return false;
-  return txt.size() == head.size() || txt[head.size()] == ';' || isWsp(txt[head.size()]);
+  return txt.size() == head.size() || txt[head.size()] == ';' || isSpace(txt[head.size()]);
 }
 
 /// Splits "v=X; a=b; c=d" into fields after the version; false on a
@@ -145,7 +129,7 @@ StsPolicy parseStsPolicy(const std::string& body) {
       else
         p.errors.push_back("max_age: " + value + " is not 0-31557600 seconds");
     } else if (key == "mx") {
-      p.mx.push_back(lower(stripDot(value)));
+      p.mx.push_back(tagtext::dnsName(value));
     }
   }
   if (!haveVersion)
@@ -164,7 +148,7 @@ StsPolicy parseStsPolicy(const std::string& body) {
 }
 
 bool stsMxMatches(const std::string& pattern, const std::string& host) {
-  std::string pat = lower(stripDot(pattern)), h = lower(stripDot(host));
+  std::string pat = tagtext::dnsName(pattern), h = tagtext::dnsName(host);
   if (pat.rfind("*.", 0) != 0) return pat == h;
   std::string suffix = pat.substr(1);  // ".example.com"
   if (h.size() <= suffix.size() || h.compare(h.size() - suffix.size(), suffix.size(), suffix) != 0)

@@ -18,6 +18,7 @@
 #include "agent/config_errors.hpp"
 #include "agent/yaml_reader.hpp"
 #include "jobs/dns_auth.hpp"
+#include "tests/support/dkim_test_keys.hpp"
 #include "tests/support/nsd_server.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/support/tls_certs.hpp"
@@ -35,26 +36,10 @@ std::string txt(const std::string& s) {
   return "TXT " + out + "\n";
 }
 
-const std::string kRsa2048 =
-    "v=DKIM1; k=rsa; "
-    "p="
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAy3Z9ffZe8gUTJrdGuKj6IwEembmKYpp0jMa8uhudErcI4gFVUa"
-    "FiiRWxc4jP/"
-    "XR9NAEv3XwHm+CVcHu+L/n6VWt6g59U7vHXQicMfKGmEp2VplsgojNy/"
-    "Y5X9HdVYM0azsI47NcJCDW9UVfeOHdOSgFME4F8dNtUKC4KTB2d1pqj/"
-    "yixz+V8Sv8xkEyPfSRHcNXIw0LvelqJ1MRfN3hO/"
-    "3uQSVrPYYk4SyV0b6wfnkQs28fpiIpGQvzlGI5WkrdOQT5k4YHaEvZDLNdwiMeVZOEL7dDoFs2mQsovm+"
-    "tH0StUAZTnr61NLVFfD5V6Ip1V9zVtspPHvYSuOWwyArFZ9QIDAQAB";
-const std::string kRsa512 =
-    "v=DKIM1; "
-    "p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALgSoqXVSEmfcIsOzw7oRuCCOwsmtX/SJnTWxYyj2leFxfS/"
-    "AVJ+dYfY+hXqMsT7l+MZvvh/"
-    "R1WzN4MO/kI/7XsCAwEAAQ==";
-
 test::NsdServer::Zones zones() {
   std::string example =
       "@ " + txt("v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/64 include:_spf.shared.example.net -all") +
-      "s1._domainkey " + txt(kRsa2048) +
+      "s1._domainkey " + txt(std::string(test::kDkimRsa2048)) +
       "esp._domainkey CNAME s1.dkim.example.net.\n"
       "_dmarc " +
       txt("v=DMARC1; p=reject; rua=mailto:dmarc@example.com,mailto:agg@reports.example.net") +
@@ -69,7 +54,8 @@ test::NsdServer::Zones zones() {
       txt("v=TLSRPTv1; rua=mailto:tls@example.com") + "news " +
       txt("v=spf1 include:example.com -all");  // no _dmarc: inherits sp
   std::string net = "_spf.shared " + txt("v=spf1 ip4:198.51.100.0/24 -all") + "s1.dkim " +
-                    txt(kRsa2048) + "example.com._report._dmarc.reports " + txt("v=DMARC1");
+                    txt(std::string(test::kDkimRsa2048)) + "example.com._report._dmarc.reports " +
+                    txt("v=DMARC1");
   std::string costly = "v=spf1";
   for (int i = 1; i <= 6; ++i) costly += " include:inc" + std::to_string(i) + ".example.net";
   for (int i = 1; i <= 6; ++i)
@@ -78,7 +64,8 @@ test::NsdServer::Zones zones() {
   for (int i = 1; i <= 6; ++i)
     net += "host" + std::to_string(i) + " A 198.51.100." + std::to_string(i) + "\n";
   std::string broken = "@ " + txt(costly + " ip4:192.0.2.11 -all") + "s1._domainkey " +
-                       txt(kRsa512) + "_dmarc " + txt("v=DMARC1; p=none; pct=50") +
+                       txt(std::string(test::kDkimRsa512)) + "_dmarc " +
+                       txt("v=DMARC1; p=none; pct=50") +
                        "@ MX 10 mx\n"  // mx.broken.example has no address
                        "_mta-sts " +
                        txt("v=STSv1; id=1") + "mta-sts A 127.0.0.1\n";

@@ -12,6 +12,7 @@
 #include "agent/config_errors.hpp"
 #include "agent/yaml_reader.hpp"
 #include "jobs/dns_auth.hpp"
+#include "tests/support/dkim_test_keys.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace mxpulse;
@@ -90,36 +91,13 @@ class FakeResolver : public probes::DnsResolver {
   std::map<std::string, bool> names_;
 };
 
-// A real 2048-bit RSA key (mox vector) and a 1024-bit one (dkimpy).
-const char* kRsa2048 =
-    "v=DKIM1; k=rsa; "
-    "p="
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAy3Z9ffZe8gUTJrdGuKj6IwEembmKYpp0jMa8uhudErcI4gFVUa"
-    "FiiRWxc4jP/"
-    "XR9NAEv3XwHm+CVcHu+L/n6VWt6g59U7vHXQicMfKGmEp2VplsgojNy/"
-    "Y5X9HdVYM0azsI47NcJCDW9UVfeOHdOSgFME4F8dNtUKC4KTB2d1pqj/"
-    "yixz+V8Sv8xkEyPfSRHcNXIw0LvelqJ1MRfN3hO/"
-    "3uQSVrPYYk4SyV0b6wfnkQs28fpiIpGQvzlGI5WkrdOQT5k4YHaEvZDLNdwiMeVZOEL7dDoFs2mQsovm+"
-    "tH0StUAZTnr61NLVFfD5V6Ip1V9zVtspPHvYSuOWwyArFZ9QIDAQAB";
-const char* kRsa1024 =
-    "v=DKIM1; k=rsa; "
-    "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
-    "J16JYi0Qvx/"
-    "byYzCNb3W91y3FutACDfzwQ/BC/e/"
-    "8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
-const char* kRsa512 =
-    "v=DKIM1; "
-    "p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALgSoqXVSEmfcIsOzw7oRuCCOwsmtX/SJnTWxYyj2leFxfS/"
-    "AVJ+dYfY+hXqMsT7l+MZvvh/"
-    "R1WzN4MO/kI/7XsCAwEAAQ==";
-
 /// A healthy example.com sending from 192.0.2.10 and 2001:db8::10.
 void healthy(FakeResolver& r) {
   r.txt("example.com",
         {"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/64 include:_spf.esp.example.net -all",
          "google-site-verification=abc"});
   r.txt("_spf.esp.example.net", {"v=spf1 ip4:198.51.100.0/24 ~all"});
-  r.txt("s1._domainkey.example.com", {kRsa2048});
+  r.txt("s1._domainkey.example.com", {std::string(test::kDkimRsa2048)});
   r.txt("_dmarc.example.com", {"v=DMARC1; p=reject; rua=mailto:dmarc@example.com"});
   r.mx("example.com", {{10, "mx1.example.com"}, {20, "mx2.example.com"}});
   r.addr("mx1.example.com", {"192.0.2.25"});
@@ -351,10 +329,10 @@ BOOST_AUTO_TEST_CASE(dkim_findings) {
     std::string record, want, text;
   };
   std::vector<Case> cases = {
-      {kRsa1024, "warning", "RSA 1024-bit key; 2048 bits is recommended"},
-      {kRsa512, "critical", "RSA 512-bit key is below 1024 bits"},
+      {std::string(test::kDkimRsa1024), "warning", "RSA 1024-bit key; 2048 bits is recommended"},
+      {std::string(test::kDkimRsa512), "critical", "RSA 512-bit key is below 1024 bits"},
       {"v=DKIM1; k=rsa; p=", "critical", "revoked"},
-      {std::string(kRsa2048) + "; t=y", "warning", "t=y: testing mode"},
+      {std::string(test::kDkimRsa2048) + "; t=y", "warning", "t=y: testing mode"},
       {"v=DKIM1; k=foo; p=abc=", "critical", "invalid: unknown key type k=foo"},
       {"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "ok", "ed25519"},
   };
@@ -371,7 +349,7 @@ BOOST_AUTO_TEST_CASE(dkim_findings) {
   FakeResolver r;
   healthy(r);
   DnsAnswer viaCname;
-  viaCname.txt = {kRsa2048};
+  viaCname.txt = {std::string(test::kDkimRsa2048)};
   viaCname.cnameChain = {"s1._domainkey.example.com", "s1.dkim.esp.example.net"};
   r.add("s1._domainkey.example.com", RrType::TXT, viaCname);
   DnsAuthParams p = params(kOne);
