@@ -27,7 +27,7 @@ std::string configFor(const MariaDb& db, const std::string& port, const std::str
   return "agent: {state_db: state.db, textfile: ''}\n"
          "connections:\n"
          "  mailwizz: {driver: mysql, host: " + db.host + ", port: " + port + ", user: " + db.user +
-         ", password: ${MXPULSE_TEST_MYSQL_PASSWORD}, database: mxpulse_test_inv, timeout: 3s}\n"
+         ", password: \"${MXPULSE_TEST_MYSQL_PASSWORD}\", database: mxpulse_test_inv, timeout: 3s}\n"
          "inventories:\n"
          "  servers:\n"
          "    kind: delivery_servers\n"

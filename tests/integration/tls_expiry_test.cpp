@@ -370,7 +370,14 @@ BOOST_AUTO_TEST_CASE(run_deadline_bounds_every_endpoint) {
   auto out = runJob(yaml, 3s);
   BOOST_TEST_REQUIRE(out.results.size() == 3u);
   BOOST_TEST(fact(out.results[0], "error") == "timeout");
-  BOOST_TEST(fact(out.results[1], "error") == "not_run");
+  // The worker may pick up the next endpoint in the last milliseconds before
+  // the run's deadline (a loaded machine): that one then ends as a timeout.
+  // Either way nothing runs past the deadline and nothing is called ok.
+  for (size_t i = 1; i < 3; ++i) {
+    const std::string e = fact(out.results[i], "error");
+    BOOST_TEST((e == "not_run" || e == "timeout"), "endpoint " << i << ": " << e);
+    BOOST_TEST(out.results[i].status == Status::Unknown);
+  }
   BOOST_TEST(fact(out.results[2], "error") == "not_run");
 }
 
