@@ -191,7 +191,12 @@ BOOST_AUTO_TEST_CASE(routing_by_severity) {
 }
 
 BOOST_AUTO_TEST_CASE(test_message_is_valid) {
-  requireValid(buildTestMessage("mx1 <&>", 1800000000), 4096);
+  MessageText m = buildTestMessage("mx1 <&>", 1800000000);
+  requireValid(m, 4096);
+  // The host name is escaped in the HTML and kept verbatim in the plain text.
+  BOOST_TEST(m.html.find("mxpulse @ mx1 &lt;&amp;&gt;") != std::string::npos, m.html);
+  BOOST_TEST(m.plain.find("mxpulse @ mx1 <&>") != std::string::npos, m.plain);
+  BOOST_TEST(m.html.find("1800000000") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(ages) {
