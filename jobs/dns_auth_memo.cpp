@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "jobs/dns_auth_memo.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -23,7 +24,6 @@ std::string normalName(const std::string& name) {
 }
 
 namespace {
-constexpr size_t kPrefetchWindow = 256;
 std::string keyOf(const std::string& name, RrType type) {
   return std::to_string(static_cast<int>(type)) + "/" + name;
 }
@@ -81,63 +81,64 @@ size_t LookupMemo::asked() const {
 }
 
 void LookupMemo::prefetch(const std::vector<Question>& questions) {
-  struct Latch {
+  // What the batch shares with the resolver's callbacks: each question's
+  // promise, set exactly once (by its answer, or by the give-up below).
+  struct Batch {
+    std::vector<std::promise<DnsAnswer>> promises;
+    std::unique_ptr<std::atomic<bool>[]> settled;
+    std::atomic<size_t> pending{0};
     std::mutex m;
     std::condition_variable cv;
-    size_t pending = 0;
+    bool settle(size_t i, const DnsAnswer& a) {
+      if (settled[i].exchange(true)) return false;
+      promises[i].set_value(a);
+      return true;
+    }
   };
-  auto latch = std::make_shared<Latch>();
-  std::vector<std::pair<Question, std::shared_ptr<std::promise<DnsAnswer>>>> mine;
+  auto batch = std::make_shared<Batch>();
+  std::vector<probes::DnsQuestion> mine;
   for (const auto& [rawName, type] : questions) {
     std::string name = normalName(rawName);
     std::string key = keyOf(name, type);
     Shard& s = shard(key);
-    auto promise = std::make_shared<std::promise<DnsAnswer>>();
+    std::promise<DnsAnswer> promise;
     {
       std::lock_guard<std::mutex> lock(s.mutex);
       if (s.answers.count(key)) continue;
-      s.answers.emplace(key, promise->get_future().share());
+      s.answers.emplace(key, promise.get_future().share());
     }
-    mine.emplace_back(Question{name, type}, promise);
+    batch->promises.push_back(std::move(promise));
+    mine.push_back(probes::DnsQuestion{name, type});
   }
   if (mine.empty()) return;
   {
     std::lock_guard<std::mutex> lock(askedMutex_);
     asked_ += mine.size();
   }
-  // A sliding window of queries in flight keeps the resolver busy without
-  // queueing thousands of requests in its inbox at once.
-  const size_t window = kPrefetchWindow;
-  const auto giveUp = deadline_.at() + std::chrono::seconds(1);
-  for (size_t i = 0; i < mine.size(); ++i) {
-    auto& [q, promise] = mine[i];
-    {
-      std::unique_lock<std::mutex> lock(latch->m);
-      if (!latch->cv.wait_until(lock, giveUp, [&] { return latch->pending < window; })) {
-        // A broken resolver kept the window full: answer the rest as timed
-        // out so no check waits on them forever.
-        lock.unlock();
-        DnsAnswer timeout;
-        timeout.status = probes::DnsStatus::Timeout;
-        timeout.error = "no answer before the deadline";
-        for (size_t j = i; j < mine.size(); ++j) mine[j].second->set_value(timeout);
-        return;
-      }
-      ++latch->pending;
+  batch->settled.reset(new std::atomic<bool>[mine.size()]);
+  for (size_t i = 0; i < mine.size(); ++i) batch->settled[i] = false;
+  batch->pending = mine.size();
+  // The whole wave in one hand-off: the resolver paces it (maxInFlight).
+  // Its callbacks run on the I/O thread; only the last one wakes us.
+  resolver_.queryMany(mine, deadline_, [batch](size_t i, const DnsAnswer& a) {
+    if (!batch->settle(i, a)) return;
+    if (--batch->pending == 0) {
+      std::lock_guard<std::mutex> lock(batch->m);
+      batch->cv.notify_all();
     }
-    // The callback runs on the resolver's thread (or inline): it only
-    // stores the answer and counts down.
-    resolver_.query(q.first, q.second, deadline_, [promise, latch](const DnsAnswer& a) {
-      promise->set_value(a);
-      std::lock_guard<std::mutex> lock(latch->m);
-      --latch->pending;
-      latch->cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(latch->m);
+  });
+  std::unique_lock<std::mutex> lock(batch->m);
   // The resolver answers every query by the deadline; the extra second only
-  // guards against a broken one (the checks would then block in get()).
-  latch->cv.wait_until(lock, giveUp, [&] { return latch->pending == 0; });
+  // guards against a broken one: then the rest read as timed out, so no
+  // check waits on them forever.
+  if (batch->cv.wait_until(lock, deadline_.at() + std::chrono::seconds(1),
+                           [&] { return batch->pending == 0; }))
+    return;
+  lock.unlock();
+  DnsAnswer timeout;
+  timeout.status = probes::DnsStatus::Timeout;
+  timeout.error = "no answer before the deadline";
+  for (size_t i = 0; i < mine.size(); ++i) batch->settle(i, timeout);
 }
 
 namespace {

@@ -59,6 +59,14 @@ bool isTemporaryFailure(DnsStatus status) {
   return status != DnsStatus::Ok && status != DnsStatus::NxDomain && status != DnsStatus::NoData;
 }
 
+void DnsResolver::queryMany(const std::vector<DnsQuestion>& questions, Deadline deadline,
+                            DnsBatchCallback callback) {
+  auto shared = std::make_shared<DnsBatchCallback>(std::move(callback));
+  for (size_t i = 0; i < questions.size(); ++i)
+    query(questions[i].name, questions[i].type, deadline,
+          [shared, i](const DnsAnswer& a) { (*shared)(i, a); });
+}
+
 DnsAnswer DnsResolver::resolve(const std::string& name, RrType type, Deadline deadline) {
   struct Slot {
     std::mutex m;
@@ -76,7 +84,8 @@ DnsAnswer DnsResolver::resolve(const std::string& name, RrType type, Deadline de
   std::unique_lock<std::mutex> lock(slot->m);
   // The implementation guarantees the callback by the deadline; the extra
   // second only guards against a broken implementation hanging the caller.
-  if (!slot->cv.wait_until(lock, deadline.at() + std::chrono::seconds(1), [&] { return slot->done; })) {
+  if (!slot->cv.wait_until(lock, deadline.at() + std::chrono::seconds(1),
+                           [&] { return slot->done; })) {
     DnsAnswer timeout;
     timeout.status = DnsStatus::Timeout;
     timeout.error = "no answer before the deadline";
@@ -101,8 +110,10 @@ std::string reverseName(const std::string& ip, const std::string& suffix) {
   } else {
     return "";
   }
-  if (suffix.empty()) out.pop_back();
-  else out += suffix;
+  if (suffix.empty())
+    out.pop_back();
+  else
+    out += suffix;
   return out;
 }
 

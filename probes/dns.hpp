@@ -64,6 +64,14 @@ struct DnsAnswer {
 
 using DnsCallback = std::function<void(const DnsAnswer&)>;
 
+/// One question of a batch (DnsResolver::queryMany).
+struct DnsQuestion {
+  std::string name;
+  RrType type;
+};
+/// Called once per question of a batch with the question's index.
+using DnsBatchCallback = std::function<void(size_t index, const DnsAnswer&)>;
+
 class DnsResolver {
  public:
   virtual ~DnsResolver() = default;
@@ -71,6 +79,12 @@ class DnsResolver {
   /// resolver's I/O thread, and must not block; it may start more queries.
   virtual void query(const std::string& name, RrType type, Deadline deadline,
                      DnsCallback callback) = 0;
+  /// Starts many queries at once: `callback(i, answer)` runs exactly once
+  /// per question, on the I/O thread (the same rules as query()). The
+  /// default calls query() per question; the engine takes the whole batch
+  /// in one hand-off, which matters when a job asks thousands of names.
+  virtual void queryMany(const std::vector<DnsQuestion>& questions, Deadline deadline,
+                         DnsBatchCallback callback);
   /// Blocking form for code that reads best sequentially (e.g. one SPF
   /// evaluation). Never call it from inside a callback.
   virtual DnsAnswer resolve(const std::string& name, RrType type, Deadline deadline);

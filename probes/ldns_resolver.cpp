@@ -39,6 +39,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <queue>
@@ -227,6 +228,35 @@ class LdnsResolver final : public DnsResolver {
     }
     bool wake = inbox_.empty();
     inbox_.push_back(Request{name, type, deadline, std::move(callback)});
+    lock.unlock();
+    if (wake) poke();
+  }
+
+  void queryMany(const std::vector<DnsQuestion>& questions, Deadline deadline,
+                 DnsBatchCallback callback) override {
+    if (questions.empty()) return;
+    auto shared = std::make_shared<DnsBatchCallback>(std::move(callback));
+    std::vector<Request> batch;
+    batch.reserve(questions.size());
+    for (size_t i = 0; i < questions.size(); ++i)
+      batch.push_back(Request{questions[i].name, questions[i].type, deadline,
+                              [shared, i](const DnsAnswer& a) { (*shared)(i, a); }});
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (exited_ || (!thread_.joinable() && !start())) {
+      DnsAnswer failure = failureAnswer(exited_ ? DnsStatus::Timeout : DnsStatus::NetworkError,
+                                        exited_ ? "resolver shut down" : startError_);
+      lock.unlock();
+      for (auto& r : batch) deliver(r.callback, failure);
+      return;
+    }
+    // One lock and one wake-up for the whole batch: the I/O thread takes it
+    // in a single drain and paces it by maxInFlight.
+    bool wake = inbox_.empty();
+    if (inbox_.empty()) {
+      inbox_.swap(batch);
+    } else {
+      std::move(batch.begin(), batch.end(), std::back_inserter(inbox_));
+    }
     lock.unlock();
     if (wake) poke();
   }

@@ -24,7 +24,8 @@ const char* runOutcomeName(RunOutcome o) {
 }
 
 Status RunRecord::worstStatus() const {
-  if (output.results.empty()) return outcome == RunOutcome::Completed ? Status::Ok : Status::Unknown;
+  if (output.results.empty())
+    return outcome == RunOutcome::Completed ? Status::Ok : Status::Unknown;
   Status s = output.results.front().status;
   for (const auto& r : output.results) s = worse(s, r.status);
   return s;
@@ -34,9 +35,12 @@ namespace {
 bool configure(SqliteDb& db, std::string& error) {
   // WAL: readers never block the writer. synchronous=FULL: a COMMIT is on
   // disk before it returns, so kill -9 or a power cut loses nothing committed.
+  // A page cache of up to 32 MiB keeps a big run's transaction (thousands of
+  // results, their indexes) from spilling to the WAL half-way; recordRun()
+  // hands the pages back after each commit, so the idle daemon stays small.
   return db.exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA wal_autocheckpoint=1000;",
+      "PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-32768;",
       error);
 }
 }  // namespace
@@ -56,7 +60,8 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error, const Alert
   if (!tx.begin(error)) return false;
   std::string detail;
   auto fail = [&](const std::string& what) {
-    error = db_.explain(db_.lastErrorCode(), what + ": " + (detail.empty() ? db_.lastError() : detail));
+    error =
+        db_.explain(db_.lastErrorCode(), what + ": " + (detail.empty() ? db_.lastError() : detail));
     return false;
   };
   Status worst = run.worstStatus();
@@ -82,7 +87,8 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error, const Alert
       "INSERT INTO latest (job, check_name, target, status, summary, facts, observed_at, since, "
       "run_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8) "
       "ON CONFLICT (job, check_name, target) DO UPDATE SET "
-      "since = CASE WHEN latest.status = excluded.status THEN latest.since ELSE excluded.since END, "
+      "since = CASE WHEN latest.status = excluded.status THEN latest.since ELSE excluded.since "
+      "END, "
       "status = excluded.status, summary = excluded.summary, facts = excluded.facts, "
       "observed_at = excluded.observed_at, run_id = excluded.run_id",
       detail);
@@ -91,7 +97,10 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error, const Alert
     std::string facts = r.facts.isNull() ? "{}" : r.facts.dump();
     hist.reset();
     hist.bind(1, runId).bind(2, run.job).bind(3, r.check).bind(4, r.target);
-    hist.bind(5, static_cast<int>(r.status)).bind(6, r.summary).bind(7, facts).bind(8, run.startedAt);
+    hist.bind(5, static_cast<int>(r.status))
+        .bind(6, r.summary)
+        .bind(7, facts)
+        .bind(8, run.startedAt);
     if (!hist.run()) return fail("insert result");
     upsert.reset();
     upsert.bind(1, run.job).bind(2, r.check).bind(3, r.target).bind(4, static_cast<int>(r.status));
@@ -146,7 +155,9 @@ bool StateStore::recordRun(const RunRecord& run, std::string& error, const Alert
   }
   // Alerts commit with the results they follow from, or not at all.
   if (alerts && !recordAlerts(db_, run, *alerts, detail)) return fail("record alerts");
-  return tx.commit(error);
+  if (!tx.commit(error)) return false;
+  sqlite3_db_release_memory(db_.handle());
+  return true;
 }
 
 bool StateStore::recordOverrun(const std::string& job, const std::string& kind,
@@ -189,8 +200,8 @@ bool StateStore::prune(std::int64_t olderThan, std::string& error) {
   SqliteStmt events = db_.prepare("DELETE FROM alert_events WHERE created_at < ?1", detail);
   SqliteStmt outbox = db_.prepare(
       "DELETE FROM outbox WHERE state IN ('sent', 'silenced') AND created_at < ?1", detail);
-  SqliteStmt silences = db_.prepare(
-      "DELETE FROM silences WHERE coalesce(removed_at, expires_at) < ?1", detail);
+  SqliteStmt silences =
+      db_.prepare("DELETE FROM silences WHERE coalesce(removed_at, expires_at) < ?1", detail);
   for (SqliteStmt* p : {&events, &outbox, &silences}) {
     if (!*p) {
       error = detail;
@@ -262,8 +273,8 @@ std::vector<InventoryItem> decodeInventory(const std::string& text) {
       std::vector<std::string> values;
       while (vpos != std::string::npos) {
         size_t vend = field.find('\x1e', vpos + 1);
-        values.push_back(field.substr(vpos + 1, vend == std::string::npos ? std::string::npos
-                                                                           : vend - vpos - 1));
+        values.push_back(field.substr(
+            vpos + 1, vend == std::string::npos ? std::string::npos : vend - vpos - 1));
         vpos = vend;
       }
       item.fields[name] = values;
@@ -297,7 +308,8 @@ bool StateStore::saveInventory(const std::string& name, const std::vector<Invent
 std::optional<std::pair<std::vector<InventoryItem>, std::int64_t>> StateStore::loadInventory(
     const std::string& name) {
   std::string detail;
-  SqliteStmt st = db_.prepare("SELECT items, fetched_at FROM inventory_cache WHERE name = ?", detail);
+  SqliteStmt st =
+      db_.prepare("SELECT items, fetched_at FROM inventory_cache WHERE name = ?", detail);
   if (!st) return std::nullopt;
   st.bind(1, name);
   if (st.step() != SQLITE_ROW) return std::nullopt;

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "probes/ldns_resolver.hpp"
 #include "tests/support/fake_dns.hpp"
@@ -148,6 +149,50 @@ BOOST_AUTO_TEST_CASE(hundreds_in_flight_against_nsd) {
     BOOST_TEST(a.addresses == std::vector<std::string>{"10.1." + std::to_string(i / 256) + "." +
                                                        std::to_string(i % 256)});
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_is_answered_once_per_question) {
+  test::skipUnless(test::NsdServer::available(), "nsd is not installed");
+  std::string zone;
+  for (int i = 0; i < 600; ++i)
+    zone += "h" + std::to_string(i) + " IN A 10.2.0." + std::to_string(i % 256) + "\n";
+  test::NsdServer nsd({{"batch.test", zone}});
+  DnsResolverOptions o = optionsFor({nsd.address()});
+  o.maxInFlight = 50;  // the batch is twelve times that: the engine paces it
+  auto r = makeDnsResolver(o);
+  std::vector<DnsQuestion> qs;
+  for (int i = 0; i < 600; ++i) qs.push_back({"h" + std::to_string(i) + ".batch.test", RrType::A});
+  qs.push_back({"missing.batch.test", RrType::A});
+  qs.push_back({std::string(70, 'a') + ".batch.test", RrType::A});  // a label over 63 bytes
+  qs.push_back({"h1.batch.test", RrType::A});                       // asked twice in one batch
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<int> calls(qs.size(), 0);
+  std::vector<DnsAnswer> answers(qs.size());
+  size_t done = 0;
+  r->queryMany(qs, Deadline::in(10s), [&](size_t i, const DnsAnswer& a) {
+    std::lock_guard<std::mutex> lock(m);
+    ++calls.at(i);
+    answers[i] = a;
+    ++done;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    BOOST_REQUIRE(cv.wait_for(lock, 15s, [&] { return done >= qs.size(); }));
+  }
+  std::this_thread::sleep_for(100ms);  // a second call for any index would land by now
+  std::lock_guard<std::mutex> lock(m);
+  BOOST_TEST(done == qs.size());
+  for (size_t i = 0; i < qs.size(); ++i) BOOST_TEST(calls[i] == 1, "question " << i);
+  for (int i = 0; i < 600; ++i) {
+    BOOST_TEST(st(answers[i].status) == st(DnsStatus::Ok), "h" << i << ": " << answers[i].error);
+    BOOST_TEST(answers[i].addresses ==
+               std::vector<std::string>{"10.2.0." + std::to_string(i % 256)});
+  }
+  BOOST_TEST(st(answers[600].status) == st(DnsStatus::NxDomain));
+  BOOST_TEST(st(answers[601].status) == st(DnsStatus::Malformed));
+  BOOST_TEST(answers[602].addresses == std::vector<std::string>{"10.2.0.1"});
 }
 
 BOOST_AUTO_TEST_CASE(cache_outlives_the_server) {
