@@ -28,7 +28,8 @@
 #include "agent/store/alert_store.hpp"
 #include "agent/systemd_notify.hpp"
 #include "agent/yaml_reader.hpp"
-#include "jobs/warmup_cli.hpp"
+#include "agent/extension.hpp"
+#include "jobs/kinds.hpp"
 #include "probes/telegram.hpp"
 
 #ifndef MXPULSE_VERSION
@@ -728,7 +729,7 @@ int cmdAlert(const GlobalOptions& opts, const JobRegistry& registry) {
     MessageText msg = buildTestMessage(config->alerts.host, unixNow());
     int failures = 0;
     for (const auto& chat : t.chats) {
-      auto r = probes::telegramSendMessage({t.apiBaseUrl, t.botToken}, chat.chatId, msg.html,
+      auto r = ext::telegramSendMessage({t.apiBaseUrl, t.botToken}, chat.chatId, msg.html,
                                            "HTML", Deadline::in(t.timeout));
       if (r.outcome == probes::TelegramSend::Outcome::Sent) {
         std::cout << "chat " << chat.chatId << ": sent\n";
@@ -866,7 +867,7 @@ int runCommandLine(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   JobRegistry registry;
-  registerBuiltinJobs(registry);
+  registerJobKinds(registry);
   if (opts.command == "version") {
     std::cout << "mxpulse " << MXPULSE_VERSION << "\n";
     return 0;
@@ -876,14 +877,22 @@ int runCommandLine(const std::vector<std::string>& argv) {
   if (opts.command == "check-config") return cmdCheckConfig(opts, registry);
   if (opts.command == "status") return cmdStatus(opts, registry);
   if (opts.command == "inventory") return cmdInventory(opts, registry);
-  if (opts.command == "ip") return jobs::ipCommand(opts.config, opts.args, opts.json);
-  if (opts.command == "silence") return cmdSilence(opts, registry);
-  if (opts.command == "alert") return cmdAlert(opts, registry);
-  if (opts.command == "check") {
+  if (opts.command == "ip" || opts.command == "check") {
+    // Both live in mxpulse-ext.so (the warmup job; the DNS, TLS and HTTP
+    // probes behind the ad hoc checks).
+    std::string error;
+    const ExtensionApi* ext = loadExtension(error);
+    if (!ext) {
+      std::cerr << "mxpulse " << opts.command << ": " << error << "\n";
+      return kExitRuntime;
+    }
+    if (opts.command == "ip") return ext->ipCommand(opts.config, opts.args, opts.json);
     AdHocRegistry adhoc;
-    registerBuiltinAdHocChecks(adhoc);
+    ext->registerAdHocChecks(adhoc);
     return cmdCheck(opts, registry, adhoc);
   }
+  if (opts.command == "silence") return cmdSilence(opts, registry);
+  if (opts.command == "alert") return cmdAlert(opts, registry);
   std::cerr << "unknown command '" << opts.command << "'; try: mxpulse --help\n";
   return kExitUsage;
 }

@@ -8,7 +8,7 @@
 
 #include "agent/log.hpp"
 #include "agent/store/state_store.hpp"
-#include "probes/mysql_client.hpp"
+#include "agent/extension.hpp"
 #include "probes/sqlite_query.hpp"
 
 namespace mxpulse {
@@ -130,7 +130,7 @@ probes::SqlRows InventoryService::query(const InventoryConfig& inv, Deadline dea
   const ConnectionConfig& c = it->second;
   if (c.driver == SqlDriver::Sqlite) return probes::sqliteQueryReadOnly(c.path, inv.query, bounded);
   probes::MysqlParams p{c.host, c.port, c.socket, c.user, c.password, c.database};
-  return probes::mysqlQueryReadOnly(p, inv.query, bounded.capped(c.timeout));
+  return ext::mysqlQueryReadOnly(p, inv.query, bounded.capped(c.timeout));
 }
 
 InventorySnapshot InventoryService::snapshot(const std::string& name, Deadline deadline,
@@ -195,7 +195,7 @@ std::vector<std::string> InventoryService::checkQueries(bool online) {
       } else if (online) {
         probes::MysqlParams p{c.host, c.port, c.socket, c.user, c.password, c.database};
         // LIMIT 0 runs the statement through the parser and planner cheaply.
-        auto rows = probes::mysqlQueryReadOnly(
+        auto rows = ext::mysqlQueryReadOnly(
             p, "SELECT * FROM (" + inv.query + ") AS mxpulse_check LIMIT 0", Deadline::in(c.timeout));
         if (!rows.ok) why = rows.error;
         else {

@@ -13,21 +13,9 @@
 #include <vector>
 
 #include "probes/deadline.hpp"
+#include "probes/http_url.hpp"
 
 namespace mxpulse::probes {
-
-struct HttpUrl {
-  std::string scheme;  ///< "http" or "https"
-  std::string host;    ///< without brackets
-  int port = 0;
-  std::string target;  ///< path and query, at least "/"
-  /// host[:port] as the Host header must read (port only when not default).
-  std::string hostHeader() const;
-};
-
-/// Splits an absolute http(s) URL; false with `error` otherwise. URLs
-/// carrying user:password@ are refused (credentials belong in secrets).
-bool parseHttpUrl(const std::string& url, HttpUrl& out, std::string& error);
 
 struct HttpRequest {
   std::string method = "GET";
@@ -56,9 +44,5 @@ struct HttpResponse {
 
 HttpResponse httpRequest(const HttpRequest& request, Deadline deadline);
 
-/// Percent-encodes every byte but the RFC 3986 unreserved set
-/// (A-Z a-z 0-9 - _ . ~), as %XX with uppercase hex; '/' stays when
-/// `keepSlash`. This is what SigV4 requires and what form bodies accept.
-std::string percentEncode(std::string_view s, bool keepSlash = false);
 
 }  // namespace mxpulse::probes

@@ -60,35 +60,6 @@ std::string shorten(std::string s) {
 
 }  // namespace
 
-std::string maskToken(const std::string& text, const std::string& token) {
-  if (token.empty()) return text;
-  std::string out = text;
-  auto replaceAll = [&](const std::string& needle) {
-    if (needle.size() < 6) return;
-    for (size_t pos = out.find(needle); pos != std::string::npos; pos = out.find(needle, pos + 7))
-      out.replace(pos, needle.size(), "<token>");
-  };
-  replaceAll(token);
-  size_t colon = token.find(':');
-  if (colon != std::string::npos) replaceAll(token.substr(colon + 1));
-  return out;
-}
-
-std::string checkTelegramBaseUrl(const std::string& url) {
-  try {
-    Poco::URI uri(url);
-    if (uri.getScheme() != "https" && uri.getScheme() != "http")
-      return "must start with https:// (or http:// for a local Bot API server)";
-    if (uri.getHost().empty()) return "has no host";
-    if (!uri.getRawQuery().empty() || !uri.getFragment().empty())
-      return "must not have a query or fragment";
-    if (!uri.getUserInfo().empty()) return "must not contain user:password@";
-  } catch (const Poco::Exception& e) {
-    return "is not a URL (" + e.message() + ")";
-  }
-  return "";
-}
-
 TelegramSend telegramSendMessage(const TelegramEndpoint& endpoint, const std::string& chatId,
                                  const std::string& text, const std::string& parseMode,
                                  Deadline deadline) {

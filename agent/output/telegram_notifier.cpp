@@ -9,6 +9,7 @@
 #include "agent/log.hpp"
 #include "agent/output/alert_message.hpp"
 #include "agent/store/alert_store.hpp"
+#include "agent/extension.hpp"
 #include "probes/telegram.hpp"
 
 namespace mxpulse {
@@ -157,7 +158,7 @@ TelegramNotifier::Pass TelegramNotifier::drainOnce(Deadline deadline) {
     if (row->uncertain) msg = prependRepeatNote(msg);
     Deadline sendBy = deadline.capped(cfg.timeout);
     probes::TelegramSend r =
-        probes::telegramSendMessage(endpoint, row->chatId, msg.html, "HTML", sendBy);
+        ext::telegramSendMessage(endpoint, row->chatId, msg.html, "HTML", sendBy);
     bool plainFallback = false;
     if (r.outcome == probes::TelegramSend::Outcome::ParseError) {
       // Our escaping should make this impossible; if Telegram disagrees, the
@@ -165,7 +166,7 @@ TelegramNotifier::Pass TelegramNotifier::drainOnce(Deadline deadline) {
       log::warning("telegram rejected the HTML of message " + std::to_string(row->id) + " (" +
                    r.description + "); sending it as plain text");
       plainFallback = true;
-      r = probes::telegramSendMessage(endpoint, row->chatId, msg.plain, "",
+      r = ext::telegramSendMessage(endpoint, row->chatId, msg.plain, "",
                                       deadline.capped(cfg.timeout));
     }
     std::string why = probes::maskToken(r.description, cfg.botToken);
