@@ -25,8 +25,7 @@ std::optional<Status> parseStatus(std::string_view name) {
   return std::nullopt;
 }
 
-namespace {
-int rank(Status s) {
+int severityRank(Status s) {
   switch (s) {
     case Status::Ok:
       return 0;
@@ -39,8 +38,7 @@ int rank(Status s) {
   }
   return 1;
 }
-}  // namespace
 
-Status worse(Status a, Status b) { return rank(a) >= rank(b) ? a : b; }
+Status worse(Status a, Status b) { return severityRank(a) >= severityRank(b) ? a : b; }
 
 }  // namespace mxpulse

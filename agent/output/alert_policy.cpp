@@ -50,20 +50,6 @@ std::optional<NotificationKind> parseNotificationKind(std::string_view name) {
   return std::nullopt;
 }
 
-int severityRank(Status s) {
-  switch (s) {
-    case Status::Ok:
-      return 0;
-    case Status::Unknown:
-      return 1;
-    case Status::Warning:
-      return 2;
-    case Status::Critical:
-      return 3;
-  }
-  return 0;
-}
-
 int AlertPolicy::failAfter(Status s) const {
   switch (s) {
     case Status::Critical:

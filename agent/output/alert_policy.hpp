@@ -86,7 +86,4 @@ AlertStep stepAlert(const AlertState& previous, Status status, std::int64_t now,
 /// resolves at once if anything was announced. The caller forgets the state.
 std::optional<AlertNotification> vanishAlert(const AlertState& previous);
 
-/// Rank for comparisons of announced severities: ok < unknown < warning < critical.
-int severityRank(Status s);
-
 }  // namespace mxpulse
